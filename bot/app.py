@@ -1,0 +1,132 @@
+"""Composition root: the only place that builds concrete adapters."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import redis.asyncio as aioredis
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
+                                                         AsyncRateLimitErrorRetryHandler,
+                                                         AsyncServerErrorRetryHandler)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core.clock import Clock, SystemClock
+from bot.core.policy import Policy
+from bot.core.ports import Deps
+from bot.slack.listeners import register
+from bot.slack.war_room import SlackWarRoom
+from bot.store.incidents import RedisIncidentStore
+from bot.store.keys import Keys
+
+log = structlog.get_logger(__name__)
+RATE_LIMIT_RETRIES = 10  # honours Retry-After each time; slack_sdk's default is 1
+
+
+def web_client(*, token: str, base_url: str) -> AsyncWebClient:
+    return AsyncWebClient(
+        token=token, base_url=base_url, timeout=10,
+        retry_handlers=[
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+@dataclass(kw_only=True)
+class Bot:
+    """One running warroom: Bolt app, adapters, and the HTTP server around them."""
+
+    bolt: AsyncApp
+    deps: Deps
+    war_room: SlackWarRoom
+    store: RedisIncidentStore
+    redis: aioredis.Redis
+    client: AsyncWebClient
+    socket_handler: Any = None
+    auth_ok: bool = False
+    runner: web.AppRunner | None = None
+    port: int | None = None
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    # ------------------------------------------------------------ HTTP
+    def web_app(self, *, http_events: bool) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/readyz", self._readyz)
+        if http_events:
+            app.router.add_post("/slack/events", self._events)
+        return app
+
+    async def _events(self, request: web.Request) -> web.Response:
+        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    async def readiness(self) -> dict[str, bool]:
+        checks = {"redis": await self.store.ping(), "slack_auth": self.auth_ok}
+        if self.socket_handler is not None:
+            checks["socket"] = bool(await self.socket_handler.client.is_connected())
+        return checks
+
+    async def _readyz(self, _: web.Request) -> web.Response:
+        checks = await self.readiness()
+        ok = all(checks.values())
+        return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
+
+    # ------------------------------------------------------------ lifecycle
+    async def check_auth(self) -> dict[str, Any]:
+        response = await self.client.auth_test()
+        self.auth_ok = bool(response.get("ok"))
+        return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def start(self, *, host: str, port: int, socket_mode: bool, app_token: str | None = None,
+                    api_url: str | None = None) -> int:
+        self.runner = web.AppRunner(self.web_app(http_events=not socket_mode),
+                                    access_log=None, handle_signals=False)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # noqa: SLF001
+        self.port = sockets[0].getsockname()[1] if sockets else port
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+            assert app_token
+            handler_client = AsyncWebClient(base_url=api_url or self.client.base_url)
+            self.socket_handler = AsyncSocketModeHandler(self.bolt, app_token,
+                                                         web_client=handler_client)
+            await self.socket_handler.connect_async()
+        return self.port
+
+    async def stop(self) -> None:
+        if self.socket_handler is not None:
+            await self.socket_handler.close_async()
+        await self.war_room.drain()
+        if self.runner is not None:
+            await self.runner.cleanup()
+        await self.redis.aclose()
+
+
+def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: aioredis.Redis,
+              policy: Policy, clock: Clock | None = None, key_prefix: str = "warroom") -> Bot:
+    clock = clock or SystemClock()
+    client = web_client(token=token, base_url=api_url)
+    store = RedisIncidentStore(redis, keys=Keys(prefix=key_prefix))
+    war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy)
+    deps = Deps(store=store, chat=war_room, clock=clock, policy=policy)
+    bolt = AsyncApp(
+        token=token, client=client, signing_secret=signing_secret,
+        request_verification_enabled=signing_secret is not None,
+        raise_error_for_unhandled_request=False,
+    )
+    register(bolt, deps, war_room=war_room)
+    return Bot(bolt=bolt, deps=deps, war_room=war_room, store=store, redis=redis, client=client)

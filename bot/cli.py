@@ -1,0 +1,133 @@
+"""`warroom serve | check-config` (Typer)."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from pydantic import ValidationError
+from slack_sdk.errors import SlackApiError
+
+from bot import logs, messages
+from bot.core import errors
+from bot.settings import Settings, load_config
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="warroom: incident response from Slack.")
+
+
+def _fail(lines: list[str], *, code: int = 2) -> None:
+    for line in lines:
+        typer.echo(line, err=True)
+    raise typer.Exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        _fail([f"{'.'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()])
+        raise  # unreachable
+
+
+@cli.command("check-config")
+def check_config(path: Annotated[Optional[Path], typer.Argument(
+        help="warroom.yml to check (default: $WARROOM_CONFIG)")] = None) -> None:
+    """Validate warroom.yml: exit 0 with a summary, or 1 with each located error."""
+    target = path or _settings().warroom_config
+    try:
+        config = load_config(target)
+    except errors.ConfigError as exc:
+        _fail(exc.errors, code=1)
+        return
+    typer.echo(messages.config_summary(source=str(target or "built-in defaults"),
+                                       policy=config.to_policy()))
+
+
+@cli.command()
+def serve(
+    socket: Annotated[bool, typer.Option("--socket", help="Socket Mode (needs SLACK_APP_TOKEN)")] = False,
+    http: Annotated[bool, typer.Option("--http", help="HTTP mode; wins over SLACK_APP_TOKEN")] = False,
+    port: Annotated[Optional[int], typer.Option(help="port (default $PORT or 3000)")] = None,
+    host: Annotated[str, typer.Option(help="address to bind")] = "0.0.0.0",
+) -> None:
+    """Run the bot (Socket Mode when SLACK_APP_TOKEN is set, else HTTP on /slack/events)."""
+    settings = _settings()
+    logs.configure(settings.warroom_log_level)
+    socket_mode = not http and (socket or settings.slack_app_token is not None)
+    problems = settings.problems(socket_mode=socket_mode)
+    if problems:
+        _fail(problems)
+    try:
+        config = load_config(settings.warroom_config)
+    except errors.ConfigError as exc:
+        _fail(exc.errors)
+        return
+    try:
+        code = asyncio.run(_serve(settings, policy=config.to_policy(), socket_mode=socket_mode,
+                                  host=host, port=port or settings.port))
+    except KeyboardInterrupt:
+        code = 0
+    raise typer.Exit(code)
+
+
+async def _serve(settings: Settings, *, policy, socket_mode: bool, host: str, port: int) -> int:  # noqa: ANN001
+    from bot.app import build_bot
+    from bot.store.connection import connect
+    from bot.store.embedded import EmbeddedRedis, find_redis_server
+
+    embedded = None
+    if settings.redis_url is None:
+        if find_redis_server() is None:
+            typer.echo(messages.REDIS_NOT_FOUND, err=True)
+            return 2
+        embedded = EmbeddedRedis(settings.warroom_data_dir).start()
+        url = embedded.url
+        typer.echo(messages.embedded_redis_started(url=url, data_dir=str(settings.warroom_data_dir)),
+                   err=True)
+    else:
+        url = settings.redis_url.get_secret_value()
+    shown_url = logs.scrub(url)
+    redis = connect(url)
+    assert settings.slack_bot_token is not None
+    secret = settings.slack_signing_secret.get_secret_value() if (
+        settings.slack_signing_secret and not socket_mode) else None
+    bot = build_bot(token=settings.slack_bot_token.get_secret_value(), signing_secret=secret,
+                    api_url=settings.api_url, redis=redis, policy=policy,
+                    key_prefix=settings.warroom_redis_prefix)
+    try:
+        if not await bot.store.ping():
+            typer.echo(messages.redis_unreachable(shown_url), err=True)
+            return 2
+        try:
+            await bot.check_auth()
+        except SlackApiError as exc:
+            typer.echo(messages.slack_auth_failed(str(exc.response.get("error"))), err=True)
+            return 2
+        app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        bound = await bot.start(host=host, port=port, socket_mode=socket_mode,
+                                app_token=app_token, api_url=settings.api_url)
+        typer.echo(messages.serving(mode="Socket Mode" if socket_mode else "HTTP", host=host,
+                                    port=bound), err=True)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+        return 0
+    finally:
+        await bot.stop()
+        if embedded is not None:
+            embedded.stop()
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

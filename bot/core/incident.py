@@ -1,0 +1,261 @@
+"""The Incident model, its timeline events and its state machine.
+
+Every transition is a pure function `(incident, ..., now) -> Change`: the new
+incident plus the timeline events it produced. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from bot.core import errors
+from bot.core.policy import Escalation, Severity
+
+
+class Status(StrEnum):
+    investigating = "investigating"
+    identified = "identified"
+    monitoring = "monitoring"
+    resolved = "resolved"
+
+
+class EventKind(StrEnum):
+    declared = "declared"
+    channel_created = "channel_created"
+    responders_invited = "responders_invited"
+    card_posted = "card_posted"
+    announced = "announced"
+    acknowledged = "acknowledged"
+    severity_changed = "severity_changed"
+    role_assigned = "role_assigned"
+    status_changed = "status_changed"
+    update_posted = "update_posted"
+    note = "note"
+    resolved = "resolved"
+    slack_failed = "slack_failed"
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: EventKind
+    actor: str | None = None
+    text: str = ""
+    data: dict[str, str] = Field(default_factory=dict)
+
+
+class SeverityChange(BaseModel):
+    at: datetime
+    by: str | None
+    old: str | None
+    new: str
+
+
+class StatusUpdate(BaseModel):
+    at: datetime
+    by: str
+    text: str
+    status: Status
+
+
+class Incident(BaseModel):
+    id: str
+    seq: int
+    title: str
+    severity: str
+    status: Status = Status.investigating
+    declared_at: datetime
+    declared_by: str
+    incident_type: str | None = None
+    services: list[str] = Field(default_factory=list)
+    description: str = ""
+    # seed 004 war-room template fields
+    impact: str = ""
+    hypothesis: str = ""
+    actions_in_progress: list[str] = Field(default_factory=list)
+    eta: str = ""
+    last_update: StatusUpdate | None = None
+    roles: dict[str, str] = Field(default_factory=dict)
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    summary: str = ""
+    severity_history: list[SeverityChange] = Field(default_factory=list)
+    # Slack coordinates, filled in as declare progresses
+    channel_id: str | None = None
+    channel_name: str | None = None
+    card_ts: str | None = None
+    problems: list[str] = Field(default_factory=list)
+    # snapshots taken at declare
+    policy: Severity
+    escalation: Escalation = Escalation()
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not Status.resolved
+
+    @property
+    def commander(self) -> str | None:
+        return self.roles.get("commander")
+
+    def age(self, now: datetime) -> timedelta:
+        end = self.resolved_at or now
+        return end - self.declared_at
+
+    def time_to_acknowledge(self) -> timedelta | None:
+        if self.acknowledged_at is None:
+            return None
+        return self.acknowledged_at - self.declared_at
+
+
+class Change(BaseModel):
+    incident: Incident
+    events: list[TimelineEvent] = Field(default_factory=list)
+
+
+def declare(
+    *,
+    incident_id: str,
+    seq: int,
+    title: str,
+    severity: Severity,
+    escalation: Escalation,
+    declared_by: str,
+    now: datetime,
+    incident_type: str | None = None,
+    services: list[str] | None = None,
+    description: str = "",
+) -> Change:
+    incident = Incident(
+        id=incident_id,
+        seq=seq,
+        title=title,
+        severity=severity.name,
+        declared_at=now,
+        declared_by=declared_by,
+        incident_type=incident_type,
+        services=list(services or []),
+        description=description,
+        impact=", ".join(services or []),
+        roles={"commander": declared_by},
+        severity_history=[SeverityChange(at=now, by=declared_by, old=None, new=severity.name)],
+        policy=severity,
+        escalation=escalation,
+    )
+    event = TimelineEvent(
+        at=now, kind=EventKind.declared, actor=declared_by, text=title,
+        data={"severity": severity.name},
+    )
+    return Change(incident=incident, events=[event])
+
+
+def _require_open(incident: Incident) -> None:
+    if not incident.is_open:
+        raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
+
+
+def acknowledge(incident: Incident, *, by: str, now: datetime) -> Change:
+    _require_open(incident)
+    if incident.acknowledged_at is not None:
+        raise errors.AlreadyAcknowledged(
+            incident.id, by=incident.acknowledged_by, at=incident.acknowledged_at
+        )
+    new = incident.model_copy(update={"acknowledged_by": by, "acknowledged_at": now})
+    took = now - incident.declared_at
+    event = TimelineEvent(
+        at=now, kind=EventKind.acknowledged, actor=by,
+        data={"seconds": str(int(took.total_seconds()))},
+    )
+    return Change(incident=new, events=[event])
+
+
+def change_severity(incident: Incident, *, severity: Severity, by: str, now: datetime) -> Change:
+    _require_open(incident)
+    if severity.name == incident.severity:
+        raise errors.NothingChanged(incident.id, what="severity", value=severity.name)
+    history = [*incident.severity_history,
+               SeverityChange(at=now, by=by, old=incident.severity, new=severity.name)]
+    new = incident.model_copy(
+        update={"severity": severity.name, "policy": severity, "severity_history": history}
+    )
+    event = TimelineEvent(
+        at=now, kind=EventKind.severity_changed, actor=by,
+        data={"old": incident.severity, "new": severity.name},
+    )
+    return Change(incident=new, events=[event])
+
+
+def assign(incident: Incident, *, role: str, user: str, by: str, now: datetime) -> Change:
+    _require_open(incident)
+    if incident.roles.get(role) == user:
+        raise errors.NothingChanged(incident.id, what=role, value=user)
+    roles = {**incident.roles, role: user}
+    new = incident.model_copy(update={"roles": roles})
+    event = TimelineEvent(
+        at=now, kind=EventKind.role_assigned, actor=by, data={"role": role, "user": user}
+    )
+    return Change(incident=new, events=[event])
+
+
+def post_update(
+    incident: Incident,
+    *,
+    text: str,
+    by: str,
+    now: datetime,
+    status: Status | None = None,
+    impact: str | None = None,
+    hypothesis: str | None = None,
+    actions: list[str] | None = None,
+    eta: str | None = None,
+) -> Change:
+    _require_open(incident)
+    if status is Status.resolved:
+        raise errors.UsageError(usage="resolve")
+    new_status = status or incident.status
+    update = StatusUpdate(at=now, by=by, text=text, status=new_status)
+    fields: dict[str, object] = {"last_update": update, "status": new_status}
+    if impact is not None:
+        fields["impact"] = impact
+    if hypothesis is not None:
+        fields["hypothesis"] = hypothesis
+    if actions is not None:
+        fields["actions_in_progress"] = actions
+    if eta is not None:
+        fields["eta"] = eta
+    new = incident.model_copy(update=fields)
+    events = [TimelineEvent(at=now, kind=EventKind.update_posted, actor=by, text=text,
+                            data={"status": new_status.value})]
+    if new_status is not incident.status:
+        events.append(TimelineEvent(
+            at=now, kind=EventKind.status_changed, actor=by,
+            data={"old": incident.status.value, "new": new_status.value},
+        ))
+    return Change(incident=new, events=events)
+
+
+def add_note(incident: Incident, *, text: str, by: str, now: datetime) -> Change:
+    event = TimelineEvent(at=now, kind=EventKind.note, actor=by, text=text)
+    return Change(incident=incident, events=[event])
+
+
+def resolve(incident: Incident, *, by: str, now: datetime, summary: str = "") -> Change:
+    _require_open(incident)
+    new = incident.model_copy(update={
+        "status": Status.resolved, "resolved_by": by, "resolved_at": now,
+        "summary": summary or incident.summary,
+    })
+    event = TimelineEvent(
+        at=now, kind=EventKind.resolved, actor=by, text=summary,
+        data={"seconds": str(int((now - incident.declared_at).total_seconds()))},
+    )
+    return Change(incident=new, events=[event])
+
+
+def record(incident: Incident, event: TimelineEvent, **fields: object) -> Change:
+    """A bookkeeping change (Slack coordinates, problems) with its event."""
+    return Change(incident=incident.model_copy(update=fields), events=[event])

@@ -1,0 +1,64 @@
+"""Ports: what the use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from typing import Protocol
+
+from pydantic import BaseModel, Field
+
+from bot.core.clock import Clock
+from bot.core.incident import Change, Incident, StatusUpdate, TimelineEvent
+from bot.core.policy import Policy
+
+
+class IncidentStore(Protocol):
+    async def reserve(self, request_key: str, day: date) -> tuple[date, int, bool]:
+        """(day, seq) for the incident a request declares; fresh=False when seen before."""
+    async def claim_once(self, key: str, value: str) -> str | None:
+        """Record `value` under `key` unless present; return the earlier value if any."""
+    async def create(self, change: Change) -> Incident | None:
+        """Save a new incident; None when it exists already."""
+    async def append(self, incident_id: str, event: TimelineEvent) -> None: ...
+    async def get(self, incident_id: str) -> Incident: ...
+    async def mutate(self, incident_id: str, fn: Callable[[Incident], Change]) -> Change: ...
+    async def by_channel(self, channel_id: str) -> str | None: ...
+    async def list_open(self) -> list[Incident]: ...
+    async def timeline(self, incident_id: str) -> list[TimelineEvent]: ...
+
+
+class InviteResult(BaseModel):
+    invited: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+
+
+class ChannelRef(BaseModel):
+    id: str
+    name: str
+
+
+class WarRoom(Protocol):
+    """The chat side of an incident, in domain words (Slack lives behind it)."""
+
+    async def create_channel(self, name: str) -> ChannelRef: ...
+    async def invite(self, channel_id: str, users: list[str]) -> InviteResult: ...
+    async def post_card(self, incident: Incident) -> str: ...
+    async def pin(self, channel_id: str, ts: str) -> None: ...
+    async def refresh_card(self, incident_id: str) -> None:
+        """Bring the pinned card up to date (coalesced; may run in the background)."""
+    async def announce(self, incident: Incident, *, kind: str) -> None: ...
+    async def post_update(self, incident: Incident, update: StatusUpdate) -> None: ...
+    async def post_problem(self, incident: Incident, *, step: str, error: str) -> None: ...
+    async def say(self, incident: Incident, text: str) -> None:
+        """A short line in the incident channel (who acknowledged, who resolved, …)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deps:
+    store: IncidentStore
+    chat: WarRoom
+    clock: Clock
+    policy: Policy

@@ -1,0 +1,364 @@
+"""Every sentence warroom shows a person: in Slack, on the CLI, in logs meant for operators.
+
+Errors carry data (bot.core.errors); this module words them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.core import errors
+from bot.core.durations import format_duration
+
+TITLE_MAX = 150
+MANIFEST_HINT = ("create the Slack app from manifest.yml (https://api.slack.com/apps?new_app=1 "
+                 "-> From an app manifest), install it to your workspace")
+
+# ---------------------------------------------------------------- environment
+ENV_MISSING_BOT_TOKEN = ("SLACK_BOT_TOKEN is not set: " + MANIFEST_HINT +
+                         ", then copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions.")
+ENV_BAD_BOT_TOKEN = "SLACK_BOT_TOKEN does not look like a bot token: it must start with xoxb-."
+ENV_MISSING_SIGNING_SECRET = ("SLACK_SIGNING_SECRET is not set (HTTP mode needs it): copy the "
+                              "Signing Secret from the app's Basic Information page, or set "
+                              "SLACK_APP_TOKEN to use Socket Mode instead.")
+ENV_MISSING_APP_TOKEN = ("SLACK_APP_TOKEN is not set (Socket Mode needs it): on the app's Basic "
+                         "Information page create an App-Level Token with connections:write "
+                         "(xapp-...), or run with --http.")
+ENV_BAD_APP_TOKEN = "SLACK_APP_TOKEN does not look like an app-level token: it must start with xapp-."
+ENV_BAD_API_URL = "SLACK_API_URL must be an http(s) URL such as https://slack.com/api/."
+ENV_BAD_PORT = "PORT must be a number between 1 and 65535."
+REDIS_NOT_FOUND = ("REDIS_URL is not set and no redis-server was found to embed: install Redis "
+                   "(apt-get install redis-server) or set REDIS_URL=redis://host:6379/0.")
+
+
+def embedded_redis_started(*, url: str, data_dir: str) -> str:
+    return (f"REDIS_URL is not set: started a private redis-server at {url} with AOF under "
+            f"{data_dir} (set REDIS_URL for production and for several replicas).")
+
+
+def redis_unreachable(url: str) -> str:
+    return f"Redis at {url} does not answer: check REDIS_URL and that Redis is running."
+
+
+def slack_auth_failed(error: str) -> str:
+    return (f"Slack rejected SLACK_BOT_TOKEN ({error}): check the token, or reinstall the app "
+            "from manifest.yml.")
+
+
+def serving(*, mode: str, host: str, port: int) -> str:
+    return f"warroom is serving in {mode} mode on http://{host}:{port} (health: /healthz, /readyz)."
+
+
+# ---------------------------------------------------------------- config
+CONFIG_NOT_A_DURATION = "'{value}' is not a duration like 90s, 15m, 1h"
+CONFIG_NOT_A_CONTACT = "'{value}' is not a Slack user id (U..., W...) or user group id (S...)"
+CONFIG_BAD_PREFIX = "'{value}' is not a channel prefix: use lowercase letters, digits, - and _ (at most 20)"
+CONFIG_BAD_TIMEZONE = "'{value}' is not a time zone like UTC or Europe/Berlin"
+CONFIG_NO_COMMANDER = "roles must include commander"
+CONFIG_BAD_ROLE = "'{value}' is not a role name: use lowercase letters, digits and _"
+CONFIG_DUPLICATE_SEVERITY = "'{value}' names two severities (it is already {other})"
+CONFIG_NOT_A_MAPPING = "the file must be a mapping of settings (severities:, escalation:, ...)"
+
+
+def config_error(*, where: str, path: str, err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "extra_forbidden":
+        return f"{where}: {path}: unknown key (check the spelling)"
+    if kind == "missing":
+        return f"{where}: {path}: is required"
+    text = err.get("msg", "")
+    if text.startswith("Value error, "):
+        text = text[len("Value error, "):]
+    if "input" in err and kind in {"string_type", "bool_parsing", "list_type", "dict_type",
+                                   "int_parsing", "bool_type"}:
+        text = f"{err['input']!r}: {text[0].lower()}{text[1:]}"
+    return f"{where}: {path}: {text}"
+
+
+def config_yaml_error(*, where: str, exc: Exception) -> str:
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{where}: not valid YAML ({problem})"
+
+
+def config_unreadable(*, path: str, exc: OSError) -> str:
+    return f"{path}: cannot read the config file ({exc.strerror or exc})"
+
+
+def config_summary(*, source: str, policy: Any) -> str:
+    sev = ", ".join(s.name for s in policy.severities)
+    levels = " -> ".join(lv.name for lv in policy.escalation.levels)
+    announce = policy.channels.announce or "none"
+    return (f"{source}: OK\n  severities: {sev}\n  escalation: {levels}\n"
+            f"  roles: {', '.join(policy.roles)}\n  announcements channel: {announce}\n"
+            f"  channel prefix: {policy.channels.prefix}\n  timezone: {policy.timezone}")
+
+
+# ---------------------------------------------------------------- usage
+USAGE = {
+    "declare": "`/incident declare [SEVERITY] <title>` - e.g. `/incident declare P1 checkout is failing` (no title opens a form)",
+    "status": "`/incident status` - in an incident channel, or `/incident status INC-...`",
+    "update": "`/incident update <what changed>`",
+    "ack": "`/incident ack` - you have it; stops escalation",
+    "sev": "`/incident sev <SEVERITY>` - e.g. `/incident sev P1`",
+    "assign": "`/incident assign <role> <@user>` - e.g. `/incident assign tech_lead @ann`",
+    "note": "`/incident note <text>` - adds to the timeline",
+    "timeline": "`/incident timeline`",
+    "resolve": "`/incident resolve [summary]`",
+    "list": "`/incident list` - every open incident",
+    "escalate": "`/incident escalate [reason]`",
+    "help": "`/incident help`",
+}
+
+HELP_TITLE = "warroom - incident response from Slack"
+HELP_FOOTER = ("Inside an incident channel every command applies to that incident; elsewhere add "
+               "the incident id, e.g. `/incident status INC-2026-12-01-001`.")
+
+
+def help_text(*, severities: list[str], roles: list[str]) -> str:
+    lines = [f"*{HELP_TITLE}*"]
+    lines += [f"- {USAGE[k]}" for k in ("declare", "status", "update", "ack", "sev", "assign",
+                                        "note", "timeline", "resolve", "list")]
+    lines.append(f"Severities: {', '.join(severities)}. Roles: {', '.join(roles)}.")
+    lines.append(HELP_FOOTER)
+    return "\n".join(lines)
+
+
+def render_error(exc: errors.WarroomError) -> str:
+    """One clear sentence (plus the right usage) for anything a user did wrong."""
+    usage = getattr(exc, "usage", None)
+    tail = f"\nUsage: {usage}" if usage else ""
+    match exc:
+        case errors.UnknownSubcommand():
+            return (f"`{exc.word}` is not an /incident command. Try "
+                    f"{', '.join('`' + k + '`' for k in USAGE)} - `/incident help` explains each.")
+        case errors.UnknownSeverity():
+            return f"`{exc.given}` is not a severity here. Severities: {'; '.join(exc.known)}.{tail}"
+        case errors.MissingArgument():
+            return f"Missing {exc.what}.{tail}"
+        case errors.UnknownRole():
+            return f"`{exc.given}` is not a role here. Roles: {', '.join(exc.known)}.{tail}"
+        case errors.InvalidUser():
+            return f"`{exc.given}` is not a Slack user: mention them, like @ann.{tail}"
+        case errors.TitleTooLong():
+            return f"That title is {exc.length} characters; keep it under {exc.limit}.{tail}"
+        case errors.NoIncidentHere():
+            listing = ", ".join(exc.open_ids[:10]) if exc.open_ids else "none"
+            return ("This channel is not an incident channel: run the command in the incident's "
+                    f"channel or name the incident (e.g. `/incident status INC-...`). Open incidents: {listing}.")
+        case errors.IncidentNotFound():
+            return f"There is no incident {exc.incident_id}. `/incident list` shows the open ones."
+        case errors.AlreadyResolved():
+            return f"{exc.incident_id} was already resolved by {mention(exc.by)} at {when(exc.at)}."
+        case errors.AlreadyAcknowledged():
+            return f"{exc.incident_id} was already acknowledged by {mention(exc.by)} at {when(exc.at)}."
+        case errors.NothingChanged():
+            return f"{exc.incident_id}: {exc.what} is already {exc.value}."
+        case errors.UsageError():
+            return f"That request is not valid.{tail}"
+        case errors.StoreError():
+            return "warroom could not reach its incident store; nothing was changed. Try again in a moment."
+        case errors.ChatError():
+            return f"Slack refused {exc.method} ({exc.error})."
+        case _:
+            return "Something went wrong; nothing was changed."
+
+
+def invalid_field(field: str, problem: str) -> str:
+    return f"{field}: {problem}"
+
+
+# ---------------------------------------------------------------- formatting
+def mention(user: str | None) -> str:
+    if not user:
+        return "someone"
+    if user.startswith("S"):
+        return f"<!subteam^{user}>"
+    return f"<@{user}>"
+
+
+def when(at: object) -> str:
+    if isinstance(at, datetime):
+        return at.strftime("%Y-%m-%d %H:%M UTC")
+    return str(at)
+
+
+def clock_time(at: datetime) -> str:
+    return at.strftime("%H:%M:%S")
+
+
+def age(delta: timedelta) -> str:
+    return format_duration(delta)
+
+
+# ---------------------------------------------------------------- replies
+def declaring(*, severity: str, title: str) -> str:
+    return f"Declaring a {severity} incident: {title} - opening the war room..."
+
+
+def declared(*, incident_id: str, channel_id: str | None) -> str:
+    where = f" in <#{channel_id}>" if channel_id else ""
+    return f"{incident_id} declared{where}."
+
+
+def declare_repeated(*, incident_id: str, channel_id: str | None) -> str:
+    where = f" (<#{channel_id}>)" if channel_id else ""
+    return f"That request already declared {incident_id}{where}; nothing new was created."
+
+
+def declare_problem(*, incident_id: str, step: str, error: str) -> str:
+    return (f"{incident_id} is saved (see `/incident list`), but Slack failed at {step}: "
+            f"`{error}`. warroom will keep the incident; fix the cause and run the step again.")
+
+
+def problem_in_channel(*, step: str, error: str) -> str:
+    return f":warning: Slack failed at {step}: `{error}`."
+
+
+OPENING_FORM = "Opening the declare form..."
+MODAL_TITLE = "Declare an incident"
+MODAL_SUBMIT = "Declare"
+MODAL_CLOSE = "Cancel"
+MODAL_TITLE_LABEL = "Title"
+MODAL_TITLE_HINT = "What is broken, in a few words"
+MODAL_SEVERITY_LABEL = "Severity"
+MODAL_TYPE_LABEL = "Incident type"
+MODAL_SERVICES_LABEL = "Affected services"
+MODAL_SERVICES_HINT = "Comma-separated, e.g. checkout, payments"
+MODAL_DESCRIPTION_LABEL = "Description"
+MODAL_TITLE_REQUIRED = "Give the incident a title."
+MODAL_TITLE_TOO_LONG = f"Keep the title under {TITLE_MAX} characters."
+MODAL_EXPIRED = ("Slack's form link expired before warroom could open it; run the command again. "
+                 "Nothing was created.")
+TYPE_GENERAL = "general"
+
+UPDATE_MODAL_TITLE = "Post a status update"
+UPDATE_MODAL_SUBMIT = "Post"
+UPDATE_STATUS_LABEL = "Status"
+UPDATE_TEXT_LABEL = "What changed"
+UPDATE_IMPACT_LABEL = "Impact"
+UPDATE_HYPOTHESIS_LABEL = "Current hypothesis"
+UPDATE_ACTIONS_LABEL = "Actions in progress (one per line)"
+UPDATE_ETA_LABEL = "ETA to resolution"
+UPDATE_TEXT_REQUIRED = "Say what changed."
+
+RESOLVE_MODAL_TITLE = "Resolve incident"
+RESOLVE_MODAL_SUBMIT = "Resolve"
+RESOLVE_SUMMARY_LABEL = "Summary (what fixed it)"
+
+
+def acknowledged(*, incident_id: str, by: str, took: timedelta) -> str:
+    return f"{mention(by)} acknowledged {incident_id} after {age(took)}."
+
+
+def severity_changed(*, incident_id: str, old: str, new: str, by: str) -> str:
+    return f"{mention(by)} changed {incident_id} from {old} to {new}."
+
+
+def role_assigned(*, incident_id: str, role: str, user: str) -> str:
+    return f"{mention(user)} is now {role_label(role)} for {incident_id}."
+
+
+def note_added(*, incident_id: str) -> str:
+    return f"Note added to the {incident_id} timeline."
+
+
+def update_posted(*, incident_id: str) -> str:
+    return f"Update posted for {incident_id}."
+
+
+def resolved(*, incident_id: str, by: str, took: timedelta) -> str:
+    return f"{mention(by)} resolved {incident_id} after {age(took)}."
+
+
+ESCALATE_NOT_YET = ("Escalation timers are not enabled in this version yet: page the next level "
+                    "by hand for now. The incident is unchanged.")
+NO_OPEN_INCIDENTS = "No open incidents. :white_check_mark:"
+SLACK_FAILED_AFTER_SAVE = "Saved, but Slack failed to show it: {error}."
+
+
+def role_label(role: str) -> str:
+    return role.replace("_", " ")
+
+
+def status_label(status: str) -> str:
+    return status.upper()
+
+
+# ---------------------------------------------------------------- cards
+CARD_HEADER = "Incident War Room"
+CARD_BUTTON_ACK = "Acknowledge"
+CARD_BUTTON_UPDATE = "Post update"
+CARD_BUTTON_ESCALATE = "Escalate"
+CARD_BUTTON_RESOLVE = "Resolve"
+CARD_NOT_YET = "not yet"
+CARD_NONE = "-"
+CARD_UNKNOWN = "unknown"
+
+
+def card_fallback(*, incident_id: str, severity: str, title: str, status: str) -> str:
+    return f"{incident_id} [{severity}] {title} - {status_label(status)}"
+
+
+def announce_declared(*, severity: str, title: str) -> str:
+    return f":rotating_light: {severity} INCIDENT: {title}"
+
+
+def announce_severity(*, severity: str, title: str, old: str) -> str:
+    return f":arrow_up_down: {severity} INCIDENT (was {old}): {title}"
+
+
+def announce_resolved(*, severity: str, title: str) -> str:
+    return f":white_check_mark: RESOLVED {severity} INCIDENT: {title}"
+
+
+def update_heading(*, incident_id: str, status: str) -> str:
+    return f"Status update - {incident_id} - {status_label(status)}"
+
+
+LIST_HEADER = "Open incidents"
+
+
+def list_more(count: int) -> str:
+    return f"...and {count} more (ask for `/incident list` in a channel with fewer open incidents)"
+
+
+TIMELINE_HEADER = "Timeline"
+
+
+def timeline_event(kind: str, *, actor: str | None, text: str, data: dict[str, str]) -> str:
+    who = mention(actor) if actor else "warroom"
+    match kind:
+        case "declared":
+            return f"{who} declared {data.get('severity', '')}: {text}"
+        case "channel_created":
+            return f"war room <#{data.get('channel', '')}> opened"
+        case "responders_invited":
+            invited = data.get("invited", "")
+            people = ", ".join(mention(u) for u in invited.split(",") if u) or "nobody"
+            out = f"invited {people}"
+            if data.get("failed"):
+                out += f" (failed: {data['failed']})"
+            return out
+        case "card_posted":
+            return "war-room card posted and pinned"
+        case "announced":
+            return f"announced in <#{data.get('channel', '')}>"
+        case "acknowledged":
+            return f"{who} acknowledged"
+        case "severity_changed":
+            return f"{who} changed severity {data.get('old')} -> {data.get('new')}"
+        case "role_assigned":
+            return f"{who} made {mention(data.get('user'))} {role_label(data.get('role', ''))}"
+        case "status_changed":
+            return f"status {data.get('old', '').upper()} -> {data.get('new', '').upper()}"
+        case "update_posted":
+            return f"{who} posted an update: {text}"
+        case "note":
+            return f"{who} noted: {text}"
+        case "resolved":
+            return f"{who} resolved" + (f": {text}" if text else "")
+        case "slack_failed":
+            return f"Slack failed at {data.get('step')}: {data.get('error')}"
+        case _:
+            return f"{who} {kind} {text}".strip()

@@ -1,0 +1,297 @@
+"""Block Kit builders: pure functions from models to Slack payload dicts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from bot import messages as m
+from bot.core.incident import Incident, Status, StatusUpdate, TimelineEvent
+from bot.core.policy import Policy
+
+# public contract: users build workflows on these action ids
+ACTION_ACK = "incident_ack"
+ACTION_POST_UPDATE = "incident_post_update"
+ACTION_ESCALATE = "incident_escalate"
+ACTION_RESOLVE = "incident_resolve"
+
+VIEW_DECLARE = "incident_declare_modal"
+VIEW_UPDATE = "incident_update_modal"
+VIEW_RESOLVE = "incident_resolve_modal"
+
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+
+SEVERITY_EMOJI = [":red_circle:", ":large_orange_circle:", ":large_yellow_circle:",
+                  ":large_blue_circle:"]
+Block = dict[str, Any]
+Message = dict[str, Any]
+
+
+def _text(text: str, *, limit: int = MAX_SECTION) -> str:
+    text = text or m.CARD_NONE
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain(text: str, *, limit: int = 75) -> dict[str, Any]:
+    return {"type": "plain_text", "text": _text(text, limit=limit), "emoji": True}
+
+
+def _mrkdwn(text: str, *, limit: int = MAX_SECTION) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": _text(text, limit=limit)}
+
+
+def _field(label: str, value: str) -> dict[str, Any]:
+    return _mrkdwn(f"*{label}*\n{value or m.CARD_NONE}", limit=MAX_FIELD)
+
+
+def _button(text: str, action_id: str, value: str, *, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {"type": "button", "text": _plain(text), "action_id": action_id,
+                              "value": value}
+    if style:
+        button["style"] = style
+    return button
+
+
+def severity_badge(incident: Incident, policy: Policy | None = None) -> str:
+    rank = 0
+    if policy is not None and policy.find_severity(incident.severity) is not None:
+        rank = policy.rank(incident.severity)
+    emoji = SEVERITY_EMOJI[min(rank, len(SEVERITY_EMOJI) - 1)]
+    desc = f" - {incident.policy.description}" if incident.policy.description else ""
+    return f"{emoji} {incident.severity}{desc}"
+
+
+def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = None) -> Message:
+    """Seed 004's war-room template, with the incident's buttons."""
+    status = m.status_label(incident.status.value)
+    if not incident.is_open:
+        status = f":white_check_mark: {status}"
+    ack = m.CARD_NOT_YET
+    if incident.acknowledged_at is not None:
+        ack = (f"{m.mention(incident.acknowledged_by)} after "
+               f"{m.age(incident.time_to_acknowledge())}")
+    last = m.CARD_NONE
+    if incident.last_update is not None:
+        u = incident.last_update
+        last = f"{m.when(u.at)} by {m.mention(u.by)}: {u.text}"
+    actions = "\n".join(f"{i}. {a}" for i, a in enumerate(incident.actions_in_progress, 1))
+    roles = "\n".join(f"{m.role_label(r)}: {m.mention(u)}" for r, u in incident.roles.items())
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(f"{m.CARD_HEADER}: {incident.title}", limit=150)},
+        {"type": "section", "fields": [
+            _field("ID", incident.id),
+            _field("Status", status),
+            _field("Severity", severity_badge(incident, policy)),
+            _field("Age", m.age(incident.age(now))),
+            _field("Impact", incident.impact),
+            _field("Root cause (current hypothesis)", incident.hypothesis),
+            _field("Actions in progress", actions),
+            _field("ETA to resolution", incident.eta),
+            _field("Acknowledged", ack),
+            _field("Roles", roles),
+        ]},
+        {"type": "section", "text": _mrkdwn(f"*Last update*\n{last}")},
+        {"type": "context", "elements": [_mrkdwn(
+            f"Declared {m.when(incident.declared_at)} by {m.mention(incident.declared_by)}")]},
+    ]
+    if incident.problems:
+        blocks.append({"type": "context", "elements": [_mrkdwn(
+            ":warning: " + "; ".join(incident.problems[-5:]))]})
+    if incident.is_open:
+        buttons = []
+        if incident.acknowledged_at is None:
+            buttons.append(_button(m.CARD_BUTTON_ACK, ACTION_ACK, incident.id, style="primary"))
+        buttons += [
+            _button(m.CARD_BUTTON_UPDATE, ACTION_POST_UPDATE, incident.id),
+            _button(m.CARD_BUTTON_ESCALATE, ACTION_ESCALATE, incident.id),
+            _button(m.CARD_BUTTON_RESOLVE, ACTION_RESOLVE, incident.id, style="danger"),
+        ]
+        blocks.append({"type": "actions", "block_id": "incident_actions", "elements": buttons})
+    fallback = m.card_fallback(incident_id=incident.id, severity=incident.severity,
+                               title=incident.title, status=incident.status.value)
+    return {"text": fallback, "blocks": blocks}
+
+
+def announcement(incident: Incident, *, kind: str, old_severity: str | None = None) -> Message:
+    """Seed 004's internal Slack template."""
+    if kind == "resolved":
+        head = m.announce_resolved(severity=incident.severity, title=incident.title)
+        status = m.status_label(Status.resolved.value)
+    elif kind == "severity_changed":
+        head = m.announce_severity(severity=incident.severity, title=incident.title,
+                                   old=old_severity or "?")
+        status = m.status_label(incident.status.value)
+    else:
+        head = m.announce_declared(severity=incident.severity, title=incident.title)
+        status = m.status_label(incident.status.value)
+    room = f"<#{incident.channel_id}>" if incident.channel_id else m.CARD_NONE
+    lines = [f"*{head}*", f"- ID: {incident.id}", f"- Affected: {incident.impact or m.CARD_UNKNOWN}",
+             f"- Start: {m.when(incident.declared_at)}", f"- Status: {status}",
+             f"- ETA: {incident.eta or m.CARD_UNKNOWN}", f"- War Room: {room}"]
+    text = "\n".join(lines)
+    return {"text": head, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+
+
+def update_message(incident: Incident, update: StatusUpdate) -> Message:
+    heading = m.update_heading(incident_id=incident.id, status=update.status.value)
+    fields = [_field("Impact", incident.impact), _field("Current hypothesis", incident.hypothesis),
+              _field("ETA", incident.eta), _field("By", m.mention(update.by))]
+    blocks = [
+        {"type": "section", "text": _mrkdwn(f"*{heading}*\n{update.text}")},
+        {"type": "section", "fields": fields},
+    ]
+    return {"text": f"{heading}: {update.text}"[:3000], "blocks": blocks}
+
+
+def _chunks(lines: list[str], *, limit: int = MAX_SECTION) -> list[str]:
+    out: list[str] = []
+    cur = ""
+    for line in lines:
+        line = line if len(line) < limit else line[: limit - 2] + "…"
+        if cur and len(cur) + 1 + len(line) > limit:
+            out.append(cur)
+            cur = line
+        else:
+            cur = f"{cur}\n{line}" if cur else line
+    if cur:
+        out.append(cur)
+    return out
+
+
+def paged(header: str, lines: list[str], *, fallback: str) -> list[Message]:
+    """Split long listings into messages inside Slack's block and text limits."""
+    sections = [{"type": "section", "text": _mrkdwn(c)} for c in _chunks(lines)]
+    per_page = MAX_BLOCKS - 1
+    pages: list[Message] = []
+    for start in range(0, max(len(sections), 1), per_page):
+        blocks: list[Block] = [{"type": "header", "text": _plain(header, limit=150)}]
+        blocks += sections[start:start + per_page]
+        pages.append({"text": fallback, "blocks": blocks})
+    return pages
+
+
+def incident_line(incident: Incident, *, now: datetime) -> str:
+    room = f" <#{incident.channel_id}>" if incident.channel_id else ""
+    ack = "" if incident.acknowledged_at is None else " · acked"
+    return (f"*{incident.id}* [{incident.severity}] {incident.title} - "
+            f"{m.status_label(incident.status.value)}{ack} · {m.age(incident.age(now))}{room}")
+
+
+def incident_list(incidents: list[Incident], *, now: datetime) -> list[Message]:
+    if not incidents:
+        return [{"text": m.NO_OPEN_INCIDENTS}]
+    lines = [incident_line(i, now=now) for i in incidents]
+    return paged(f"{m.LIST_HEADER} ({len(incidents)})", lines, fallback=m.LIST_HEADER)
+
+
+def timeline(incident: Incident, events: list[TimelineEvent]) -> list[Message]:
+    lines = [f"`{m.clock_time(e.at)}` " + m.timeline_event(e.kind.value, actor=e.actor,
+                                                           text=e.text, data=e.data)
+             for e in events]
+    return paged(f"{m.TIMELINE_HEADER} - {incident.id}", lines, fallback=m.TIMELINE_HEADER)
+
+
+def status_reply(incident: Incident, *, now: datetime, policy: Policy | None = None) -> Message:
+    card = war_room_card(incident, now=now, policy=policy)
+    card["blocks"] = [b for b in card["blocks"] if b["type"] != "actions"]
+    return card
+
+
+def help_message(policy: Policy) -> Message:
+    text = m.help_text(severities=[s.name for s in policy.severities], roles=list(policy.roles))
+    return {"text": text}
+
+
+# ---------------------------------------------------------------- modals
+def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False,
+           hint: str | None = None) -> Block:
+    block: Block = {"type": "input", "block_id": block_id, "label": _plain(label, limit=2000),
+                    "element": element, "optional": optional}
+    if hint:
+        block["hint"] = _plain(hint, limit=2000)
+    return block
+
+
+def _option(text: str, value: str) -> dict[str, Any]:
+    return {"text": _plain(text), "value": value}
+
+
+def declare_modal(policy: Policy, *, severity: str | None, private_metadata: str,
+                  types: list[str]) -> dict[str, Any]:
+    options = [_option(f"{s.name} - {s.description}"[:75] if s.description else s.name, s.name)
+               for s in policy.severities]
+    chosen = policy.find_severity(severity) if severity else policy.default_severity
+    sev_el: dict[str, Any] = {"type": "static_select", "action_id": "severity",
+                              "options": options}
+    if chosen is not None:
+        sev_el["initial_option"] = next(o for o in options if o["value"] == chosen.name)
+    type_options = [_option(t, t) for t in types]
+    return {
+        "type": "modal", "callback_id": VIEW_DECLARE, "private_metadata": private_metadata,
+        "title": _plain(m.MODAL_TITLE, limit=24), "submit": _plain(m.MODAL_SUBMIT, limit=24),
+        "close": _plain(m.MODAL_CLOSE, limit=24),
+        "blocks": [
+            _input("title", m.MODAL_TITLE_LABEL, {"type": "plain_text_input", "action_id": "title",
+                                                  "max_length": m.TITLE_MAX},
+                   hint=m.MODAL_TITLE_HINT),
+            _input("severity", m.MODAL_SEVERITY_LABEL, sev_el),
+            _input("incident_type", m.MODAL_TYPE_LABEL,
+                   {"type": "static_select", "action_id": "incident_type",
+                    "options": type_options, "initial_option": type_options[0]}),
+            _input("services", m.MODAL_SERVICES_LABEL,
+                   {"type": "plain_text_input", "action_id": "services"},
+                   optional=True, hint=m.MODAL_SERVICES_HINT),
+            _input("description", m.MODAL_DESCRIPTION_LABEL,
+                   {"type": "plain_text_input", "action_id": "description", "multiline": True},
+                   optional=True),
+        ],
+    }
+
+
+def update_modal(incident: Incident) -> dict[str, Any]:
+    status_options = [_option(m.status_label(s.value), s.value)
+                      for s in Status if s is not Status.resolved]
+    current = next(o for o in status_options if o["value"] == incident.status.value)
+    last = incident.last_update.text if incident.last_update else ""
+
+    def text_el(action_id: str, initial: str, *, multiline: bool = False) -> dict[str, Any]:
+        el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id,
+                              "multiline": multiline}
+        if initial:
+            el["initial_value"] = initial[:3000]
+        return el
+
+    return {
+        "type": "modal", "callback_id": VIEW_UPDATE, "private_metadata": incident.id,
+        "title": _plain(m.UPDATE_MODAL_TITLE[:24], limit=24),
+        "submit": _plain(m.UPDATE_MODAL_SUBMIT, limit=24),
+        "close": _plain(m.MODAL_CLOSE, limit=24),
+        "blocks": [
+            _input("status", m.UPDATE_STATUS_LABEL,
+                   {"type": "static_select", "action_id": "status", "options": status_options,
+                    "initial_option": current}),
+            _input("text", m.UPDATE_TEXT_LABEL, text_el("text", last, multiline=True)),
+            _input("impact", m.UPDATE_IMPACT_LABEL, text_el("impact", incident.impact),
+                   optional=True),
+            _input("hypothesis", m.UPDATE_HYPOTHESIS_LABEL,
+                   text_el("hypothesis", incident.hypothesis), optional=True),
+            _input("actions", m.UPDATE_ACTIONS_LABEL,
+                   text_el("actions", "\n".join(incident.actions_in_progress), multiline=True),
+                   optional=True),
+            _input("eta", m.UPDATE_ETA_LABEL, text_el("eta", incident.eta), optional=True),
+        ],
+    }
+
+
+def resolve_modal(incident: Incident) -> dict[str, Any]:
+    return {
+        "type": "modal", "callback_id": VIEW_RESOLVE, "private_metadata": incident.id,
+        "title": _plain(m.RESOLVE_MODAL_TITLE, limit=24),
+        "submit": _plain(m.RESOLVE_MODAL_SUBMIT, limit=24),
+        "close": _plain(m.MODAL_CLOSE, limit=24),
+        "blocks": [_input("summary", m.RESOLVE_SUMMARY_LABEL,
+                          {"type": "plain_text_input", "action_id": "summary", "multiline": True},
+                          optional=True)],
+    }

@@ -1,0 +1,320 @@
+"""Bolt wiring: `/incident`, the card's buttons and the modals.
+
+Slack payloads stop here: each listener turns one into a command's input model,
+acks within Slack's 3 s (errors go in the ack body, ephemeral), then runs the
+slow part. Nothing is written for bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import structlog
+from pydantic import ValidationError
+from slack_bolt.async_app import AsyncApp
+
+from bot import messages as m
+from bot.core import errors
+from bot.core.incident import Status
+from bot.core.ports import Deps
+from bot.slack import blocks
+from bot.slack.parse import Request, parse
+from bot.slack.war_room import SlackWarRoom
+from commands import ack, assign, declare, note, resolve, severity, status, update
+
+log = structlog.get_logger(__name__)
+COMMAND = "/incident"
+
+
+def _ephemeral(text: str, **extra: Any) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text, **extra}
+
+
+def _request_key(body: dict[str, Any]) -> str:
+    """Slack repeats a request with the same trigger_id; hash it (or the body) into a key."""
+    seed = body.get("trigger_id") or json.dumps(body, sort_keys=True)
+    return hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+class Listeners:
+    def __init__(self, deps: Deps, *, war_room: SlackWarRoom) -> None:
+        self.deps = deps
+        self.war_room = war_room
+        self.types = [m.TYPE_GENERAL, *deps.policy.escalation.by_type.keys()]
+
+    # ------------------------------------------------------------ /incident
+    async def on_command(self, ack, command, respond, client) -> None:  # noqa: ANN001
+        user, channel = command["user_id"], command.get("channel_id")
+        try:
+            req = parse(command.get("text", ""), policy=self.deps.policy)
+        except errors.UsageError as exc:
+            await ack(_ephemeral(m.render_error(exc)))
+            return
+        if req.sub == "declare":
+            await self._declare_from_text(req, command=command, ack=ack, respond=respond,
+                                          client=client)
+            return
+        try:
+            reply, rest = await self._run(req, user=user, channel=channel)
+        except errors.WarroomError as exc:
+            await ack(_ephemeral(m.render_error(exc)))
+            return
+        await ack(reply)
+        for page in rest:
+            await respond(**page, response_type="ephemeral")
+
+    async def _run(self, req: Request, *, user: str, channel: str | None
+                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        deps, now = self.deps, self.deps.clock.now()
+        target = {"actor": user, "channel_id": channel, "incident_id": req.incident_id}
+        match req.sub:
+            case "help":
+                return _ephemeral(blocks.help_message(deps.policy)["text"]), []
+            case "list":
+                pages = blocks.incident_list(await status.list_open(deps), now=now)
+                return {"response_type": "ephemeral", **pages[0]}, pages[1:]
+            case "status":
+                incident = await status.run(status.StatusInput(**target), deps)
+                card = blocks.status_reply(incident, now=now, policy=deps.policy)
+                return {"response_type": "ephemeral", **card}, []
+            case "timeline":
+                incident, events = await status.timeline(status.StatusInput(**target), deps)
+                pages = blocks.timeline(incident, events)
+                return {"response_type": "ephemeral", **pages[0]}, pages[1:]
+            case "escalate":
+                await status.run(status.StatusInput(**target), deps)
+                return _ephemeral(m.ESCALATE_NOT_YET), []
+            case "ack":
+                change = await ack.run(ack.AckInput(**target), deps)
+                inc = change.incident
+                took = inc.time_to_acknowledge()
+                assert took is not None
+                return {"response_type": "in_channel",
+                        "text": m.acknowledged(incident_id=inc.id, by=user, took=took)}, []
+            case "sev":
+                assert req.severity is not None
+                change = await severity.run(severity.SeverityInput(**target,
+                                                                   severity=req.severity), deps)
+                old = change.incident.severity_history[-1].old or "?"
+                return {"response_type": "in_channel", "text": m.severity_changed(
+                    incident_id=change.incident.id, old=old, new=req.severity, by=user)}, []
+            case "assign":
+                assert req.role and req.user
+                change = await assign.run(assign.AssignInput(**target, role=req.role,
+                                                             user=req.user), deps)
+                return {"response_type": "in_channel", "text": m.role_assigned(
+                    incident_id=change.incident.id, role=req.role, user=req.user)}, []
+            case "note":
+                change = await note.run(note.NoteInput(**target, text=req.text), deps)
+                return _ephemeral(m.note_added(incident_id=change.incident.id)), []
+            case "update":
+                change = await update.run(update.UpdateInput(**target, text=req.text), deps)
+                return _ephemeral(m.update_posted(incident_id=change.incident.id)), []
+            case "resolve":
+                change = await resolve.run(resolve.ResolveInput(**target, summary=req.text), deps)
+                inc = change.incident
+                return {"response_type": "in_channel", "text": m.resolved(
+                    incident_id=inc.id, by=user, took=inc.age(now))}, []
+        raise errors.UnknownSubcommand(req.sub)
+
+    async def _declare_from_text(self, req: Request, *, command, ack, respond, client) -> None:  # noqa: ANN001
+        user = command["user_id"]
+        if req.title is None:
+            await ack()
+            meta = json.dumps({"channel": command.get("channel_id"), "user": user})
+            await self._open_view(client, trigger_id=command["trigger_id"],
+                                  view=blocks.declare_modal(self.deps.policy, severity=req.severity,
+                                                            private_metadata=meta,
+                                                            types=self.types),
+                                  respond=respond)
+            return
+        severity_name = req.severity or self.deps.policy.default_severity.name
+        cmd = declare.DeclareInput(title=req.title, severity=severity_name, declared_by=user,
+                                   request_key=_request_key(command))
+        try:
+            reservation = await declare.reserve(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await ack(_ephemeral(m.render_error(exc)))
+            return
+        await ack(_ephemeral(f"{reservation.incident_id}: " +
+                             m.declaring(severity=severity_name, title=req.title)))
+        result = await declare.run(cmd, self.deps, reservation=reservation)
+        await respond(**_ephemeral(self._declared_text(result)), replace_original=False)
+
+    @staticmethod
+    def _declared_text(result: declare.Declared) -> str:
+        inc = result.incident
+        if result.repeated:
+            return m.declare_repeated(incident_id=inc.id, channel_id=inc.channel_id)
+        lines = [m.declared(incident_id=inc.id, channel_id=inc.channel_id)]
+        lines += [m.declare_problem(incident_id=inc.id, step=p.step, error=p.error)
+                  for p in result.problems]
+        return "\n".join(lines)
+
+    async def _open_view(self, client, *, trigger_id: str, view: dict[str, Any], respond) -> None:  # noqa: ANN001
+        try:
+            await client.views_open(trigger_id=trigger_id, view=view)
+        except Exception as exc:  # slack_sdk errors: tell the user, never crash the listener
+            name = getattr(getattr(exc, "response", None), "get", lambda *_: None)("error")
+            log.warning("views.open_failed", error=name or type(exc).__name__)
+            text = m.MODAL_EXPIRED if name in {"expired_trigger_id", "invalid_trigger_id"} \
+                else m.render_error(errors.ChatError("views.open", str(name)))
+            await respond(**_ephemeral(text), replace_original=False)
+
+    # ------------------------------------------------------------ buttons
+    async def on_ack_button(self, ack, body, respond) -> None:  # noqa: ANN001
+        await ack()
+        user, incident_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            change = await ack_cmd(self.deps, actor=user, incident_id=incident_id)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        inc = change.incident
+        took = inc.time_to_acknowledge()
+        assert took is not None
+        await self._say(inc, m.acknowledged(incident_id=inc.id, by=user, took=took))
+
+    async def on_escalate_button(self, ack, respond) -> None:  # noqa: ANN001
+        await ack()
+        await respond(**_ephemeral(m.ESCALATE_NOT_YET), replace_original=False)
+
+    async def on_update_button(self, ack, body, respond, client) -> None:  # noqa: ANN001
+        await ack()
+        await self._modal_for(body, respond=respond, client=client, build=blocks.update_modal)
+
+    async def on_resolve_button(self, ack, body, respond, client) -> None:  # noqa: ANN001
+        await ack()
+        await self._modal_for(body, respond=respond, client=client, build=blocks.resolve_modal)
+
+    async def _modal_for(self, body, *, respond, client, build) -> None:  # noqa: ANN001
+        try:
+            incident = await self.deps.store.get(body["actions"][0]["value"])
+            if not incident.is_open:
+                raise errors.AlreadyResolved(incident.id, by=incident.resolved_by,
+                                             at=incident.resolved_at)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        await self._open_view(client, trigger_id=body["trigger_id"], view=build(incident),
+                              respond=respond)
+
+    async def _say(self, incident, text: str) -> None:  # noqa: ANN001
+        try:
+            await self.war_room.say(incident, text)
+        except errors.ChatError as exc:
+            log.warning("say.failed", incident_id=incident.id, error=exc.error)
+
+    # ------------------------------------------------------------ modals
+    async def on_declare_view(self, ack, body, view, client) -> None:  # noqa: ANN001
+        values = _values(view)
+        title = (values.get("title") or "").strip()
+        problems = {}
+        if not title:
+            problems["title"] = m.MODAL_TITLE_REQUIRED
+        elif len(title) > m.TITLE_MAX:
+            problems["title"] = m.MODAL_TITLE_TOO_LONG
+        severity_name = values.get("severity") or self.deps.policy.default_severity.name
+        if self.deps.policy.find_severity(severity_name) is None:
+            problems["severity"] = m.render_error(errors.UnknownSeverity(
+                severity_name, known=self.deps.policy.severity_names()))
+        if problems:
+            await ack(response_action="errors", errors=problems)
+            return
+        await ack()
+        incident_type = values.get("incident_type")
+        services = [s.strip() for s in (values.get("services") or "").split(",") if s.strip()]
+        user = body["user"]["id"]
+        cmd = declare.DeclareInput(
+            title=title, severity=severity_name, declared_by=user,
+            request_key=f"view-{view['id']}",
+            incident_type=None if incident_type in (None, m.TYPE_GENERAL) else incident_type,
+            services=services, description=values.get("description") or "")
+        result = await declare.run(cmd, self.deps)
+        meta = _meta(view)
+        if meta.get("channel"):
+            try:
+                await client.chat_postEphemeral(channel=meta["channel"], user=user,
+                                                text=self._declared_text(result))
+            except Exception as exc:  # the origin channel may not have the bot: not fatal
+                log.info("declare.ephemeral_skipped", incident_id=result.incident.id,
+                         error=type(exc).__name__)
+
+    async def on_update_view(self, ack, body, view) -> None:  # noqa: ANN001
+        values = _values(view)
+        text = (values.get("text") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"text": m.UPDATE_TEXT_REQUIRED})
+            return
+        raw_status = values.get("status")
+        actions = [a.strip() for a in (values.get("actions") or "").splitlines() if a.strip()]
+        try:
+            cmd = update.UpdateInput(
+                actor=body["user"]["id"], incident_id=view["private_metadata"], text=text,
+                status=Status(raw_status) if raw_status else None,
+                impact=values.get("impact") or "", hypothesis=values.get("hypothesis") or "",
+                actions=actions, eta=values.get("eta") or "")
+        except (ValidationError, ValueError) as exc:
+            await ack(response_action="errors", errors={"text": str(exc)[:150]})
+            return
+        try:
+            await update.run(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await ack(response_action="errors", errors={"text": m.render_error(exc)})
+            return
+        await ack()
+
+    async def on_resolve_view(self, ack, body, view) -> None:  # noqa: ANN001
+        values = _values(view)
+        user = body["user"]["id"]
+        cmd = resolve.ResolveInput(actor=user, incident_id=view["private_metadata"],
+                                   summary=(values.get("summary") or "").strip())
+        try:
+            change = await resolve.run(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await ack(response_action="errors", errors={"summary": m.render_error(exc)})
+            return
+        await ack()
+        inc = change.incident
+        await self._say(inc, m.resolved(incident_id=inc.id, by=user,
+                                        took=inc.age(self.deps.clock.now())))
+
+
+async def ack_cmd(deps: Deps, *, actor: str, incident_id: str):  # noqa: ANN201
+    return await ack.run(ack.AckInput(actor=actor, incident_id=incident_id), deps)
+
+
+def _values(view: dict[str, Any]) -> dict[str, str | None]:
+    """Flatten view.state.values into {block_id: value} for the inputs warroom uses."""
+    out: dict[str, str | None] = {}
+    for block_id, actions in (view.get("state", {}).get("values") or {}).items():
+        for element in actions.values():
+            if "selected_option" in element:
+                option = element.get("selected_option")
+                out[block_id] = option.get("value") if option else None
+            else:
+                out[block_id] = element.get("value")
+    return out
+
+
+def _meta(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except json.JSONDecodeError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def register(app: AsyncApp, deps: Deps, *, war_room: SlackWarRoom) -> Listeners:
+    listeners = Listeners(deps, war_room=war_room)
+    app.command(COMMAND)(listeners.on_command)
+    app.action(blocks.ACTION_ACK)(listeners.on_ack_button)
+    app.action(blocks.ACTION_ESCALATE)(listeners.on_escalate_button)
+    app.action(blocks.ACTION_POST_UPDATE)(listeners.on_update_button)
+    app.action(blocks.ACTION_RESOLVE)(listeners.on_resolve_button)
+    app.view(blocks.VIEW_DECLARE)(listeners.on_declare_view)
+    app.view(blocks.VIEW_UPDATE)(listeners.on_update_view)
+    app.view(blocks.VIEW_RESOLVE)(listeners.on_resolve_view)
+    return listeners

@@ -1,0 +1,96 @@
+"""Parse the text of `/incident …` into a request. Pure: no Slack, no I/O."""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import BaseModel
+
+from bot import messages
+from bot.core import errors
+from bot.core.naming import is_incident_id
+from bot.core.policy import Policy
+
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+
+NEEDS_INCIDENT = {"status", "update", "ack", "sev", "assign", "note", "timeline", "resolve",
+                  "escalate"}
+SUBCOMMANDS = ["declare", *sorted(NEEDS_INCIDENT), "list", "help"]
+
+
+class Request(BaseModel):
+    """One parsed `/incident` request."""
+
+    sub: str
+    incident_id: str | None = None
+    severity: str | None = None  # canonical name
+    title: str | None = None
+    text: str = ""
+    role: str | None = None
+    user: str | None = None
+
+
+def parse_user(word: str) -> str | None:
+    match = _USER.match(word.strip())
+    if not match:
+        return None
+    return match.group(1) or match.group(2)
+
+
+def parse(text: str, *, policy: Policy) -> Request:
+    """Raise a UsageError subclass for anything warroom cannot act on."""
+    words = text.strip().split()
+    if not words or words[0].lower() in {"help", "-h", "--help", "?"}:
+        return Request(sub="help")
+    sub = words[0].lower()
+    rest = words[1:]
+    if sub == "declare":
+        return _declare(rest, policy=policy)
+    if sub == "list":
+        return Request(sub="list")
+    if sub not in NEEDS_INCIDENT:
+        raise errors.UnknownSubcommand(words[0])
+    incident_id = None
+    if rest and is_incident_id(rest[0]):
+        incident_id, rest = rest[0].upper(), rest[1:]
+    body = " ".join(rest)
+    usage = messages.USAGE[sub]
+    if sub in {"update", "note"} and not body:
+        raise errors.MissingArgument("text", usage=usage)
+    if sub == "sev":
+        if not rest:
+            raise errors.MissingArgument("severity", usage=usage)
+        severity = policy.find_severity(rest[0])
+        if severity is None:
+            raise errors.UnknownSeverity(rest[0], known=_known(policy), usage=usage)
+        return Request(sub=sub, incident_id=incident_id, severity=severity.name)
+    if sub == "assign":
+        if len(rest) < 2:
+            raise errors.MissingArgument("role and user", usage=usage)
+        role = rest[0].lower().replace("-", "_")
+        if role not in policy.roles:
+            raise errors.UnknownRole(rest[0], known=list(policy.roles), usage=usage)
+        user = parse_user(rest[1])
+        if user is None:
+            raise errors.InvalidUser(rest[1], usage=usage)
+        return Request(sub=sub, incident_id=incident_id, role=role, user=user)
+    return Request(sub=sub, incident_id=incident_id, text=body)
+
+
+def _known(policy: Policy) -> list[str]:
+    return [", ".join(s.names()) for s in policy.severities]
+
+
+def _declare(rest: list[str], *, policy: Policy) -> Request:
+    severity = None
+    if rest and policy.looks_like_severity(rest[0]):
+        found = policy.find_severity(rest[0])
+        if found is None:
+            raise errors.UnknownSeverity(rest[0], known=_known(policy),
+                                         usage=messages.USAGE["declare"])
+        severity, rest = found.name, rest[1:]
+    title = " ".join(rest).strip() or None
+    if title and len(title) > messages.TITLE_MAX:
+        raise errors.TitleTooLong(len(title), limit=messages.TITLE_MAX,
+                                  usage=messages.USAGE["declare"])
+    return Request(sub="declare", severity=severity, title=title)

@@ -1,0 +1,169 @@
+"""The WarRoom port on Slack's Web API (slack_sdk AsyncWebClient).
+
+Slack failures become `ChatError` here (`raise … from exc`); 429s were already
+retried by the client's rate-limit handler before they reach this module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import structlog
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import messages as m
+from bot.core import errors
+from bot.core.clock import Clock
+from bot.core.incident import Incident, StatusUpdate
+from bot.core.policy import Policy
+from bot.core.ports import ChannelRef, IncidentStore, InviteResult
+from bot.slack import blocks
+
+log = structlog.get_logger(__name__)
+
+
+def _error_name(exc: SlackClientError) -> str:
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or exc.response.status_code)
+    return type(exc).__name__
+
+
+class SlackWarRoom:
+    def __init__(self, client: AsyncWebClient, *, store: IncidentStore, clock: Clock,
+                 policy: Policy) -> None:
+        self._client = client
+        self._store = store
+        self._clock = clock
+        self._policy = policy
+        self._dirty: dict[str, bool] = {}
+        self._running: dict[str, asyncio.Task[None]] = {}
+
+    async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = await self._client.api_call(method, json=kwargs)
+        except SlackClientError as exc:
+            raise errors.ChatError(method, _error_name(exc)) from exc
+        return response.data if isinstance(response.data, dict) else {}
+
+    # ------------------------------------------------------------ channels
+    async def create_channel(self, name: str) -> ChannelRef:
+        try:
+            data = await self._call("conversations.create", name=name, is_private=False)
+        except errors.ChatError as exc:
+            if exc.error == "name_taken":
+                raise errors.ChannelNameTaken(name) from exc
+            raise
+        channel = data["channel"]
+        return ChannelRef(id=channel["id"], name=channel["name"])
+
+    async def _expand(self, ids: list[str]) -> list[str]:
+        people: list[str] = []
+        for item in ids:
+            if item.startswith("S"):
+                data = await self._call("usergroups.users.list", usergroup=item)
+                people += data.get("users", [])
+            else:
+                people.append(item)
+        return list(dict.fromkeys(people))
+
+    async def invite(self, channel_id: str, users: list[str]) -> InviteResult:
+        """One call for everybody; if Slack fails it (one bad id fails all), one call each."""
+        people = await self._expand(users)
+        result = InviteResult()
+        if not people:
+            return result
+        try:
+            await self._call("conversations.invite", channel=channel_id, users=",".join(people))
+            result.invited = people
+            return result
+        except errors.ChatError as exc:
+            if exc.error not in {"already_in_channel", "user_not_found", "cant_invite_self",
+                                 "cant_invite", "user_is_restricted", "user_is_ultra_restricted",
+                                 "user_disabled", "not_allowed_token_type", "ura_max_channels"}:
+                raise
+        for person in people:
+            try:
+                await self._call("conversations.invite", channel=channel_id, users=person)
+                result.invited.append(person)
+            except errors.ChatError as exc:
+                if exc.error in {"already_in_channel", "cant_invite_self"}:
+                    result.invited.append(person)
+                else:
+                    result.failed[person] = exc.error
+        return result
+
+    # ------------------------------------------------------------ messages
+    async def post_card(self, incident: Incident) -> str:
+        card = blocks.war_room_card(incident, now=self._clock.now(), policy=self._policy)
+        data = await self._call("chat.postMessage", channel=incident.channel_id, **card)
+        return str(data["ts"])
+
+    async def pin(self, channel_id: str, ts: str) -> None:
+        try:
+            await self._call("pins.add", channel=channel_id, timestamp=ts)
+        except errors.ChatError as exc:
+            if exc.error != "already_pinned":
+                raise
+
+    async def refresh_card(self, incident_id: str) -> None:
+        """Coalesce: at most one chat.update in flight per incident, then one more if needed."""
+        if incident_id in self._running:
+            self._dirty[incident_id] = True
+            return
+        task = asyncio.create_task(self._refresh_loop(incident_id))
+        self._running[incident_id] = task
+
+    async def _refresh_loop(self, incident_id: str) -> None:
+        bound = log.bind(incident_id=incident_id)
+        try:
+            while True:
+                self._dirty[incident_id] = False
+                incident = await self._store.get(incident_id)
+                if incident.channel_id and incident.card_ts:
+                    card = blocks.war_room_card(incident, now=self._clock.now(),
+                                                policy=self._policy)
+                    try:
+                        await self._call("chat.update", channel=incident.channel_id,
+                                         ts=incident.card_ts, **card)
+                    except errors.ChatError as exc:
+                        bound.warning("card.update_failed", error=exc.error)
+                if not self._dirty.get(incident_id):
+                    break
+        except Exception:  # a background task must never die silently
+            bound.exception("card.refresh_crashed")
+        finally:
+            self._running.pop(incident_id, None)
+            self._dirty.pop(incident_id, None)
+
+    async def announce(self, incident: Incident, *, kind: str) -> None:
+        channel = self._policy.channels.announce
+        if not channel:
+            return
+        old = None
+        if kind == "severity_changed" and len(incident.severity_history) > 1:
+            old = incident.severity_history[-1].old
+        message = blocks.announcement(incident, kind=kind, old_severity=old)
+        await self._call("chat.postMessage", channel=channel, **message)
+
+    async def post_update(self, incident: Incident, update: StatusUpdate) -> None:
+        if not incident.channel_id:
+            return
+        await self._call("chat.postMessage", channel=incident.channel_id,
+                         **blocks.update_message(incident, update))
+
+    async def post_problem(self, incident: Incident, *, step: str, error: str) -> None:
+        if not incident.channel_id:
+            return
+        await self._call("chat.postMessage", channel=incident.channel_id,
+                         text=m.problem_in_channel(step=step, error=error))
+
+    async def say(self, incident: Incident, text: str) -> None:
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id, text=text)
+
+    async def drain(self) -> None:
+        """Wait for background card refreshes (shutdown, tests)."""
+        while self._running:
+            await asyncio.gather(*list(self._running.values()), return_exceptions=True)

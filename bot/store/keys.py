@@ -1,0 +1,32 @@
+"""Every Redis key warroom uses, under one prefix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Keys:
+    prefix: str = "warroom"
+
+    def incident(self, incident_id: str) -> str:
+        return f"{self.prefix}:incident:{incident_id}"
+
+    def timeline(self, incident_id: str) -> str:
+        return f"{self.prefix}:timeline:{incident_id}"
+
+    def day_counter(self, day: date) -> str:
+        return f"{self.prefix}:seq:{day:%Y%m%d}"
+
+    def open_index(self) -> str:
+        return f"{self.prefix}:open"
+
+    def all_index(self) -> str:
+        return f"{self.prefix}:all"
+
+    def channel(self, channel_id: str) -> str:
+        return f"{self.prefix}:channel:{channel_id}"
+
+    def once(self, key: str) -> str:
+        return f"{self.prefix}:once:{key}"

@@ -1,0 +1,33 @@
+"""Which incident a command is about: an explicit id, else the channel it was typed in."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.core import errors
+from bot.core.incident import Change, Incident
+from bot.core.ports import Deps
+
+
+class Target(BaseModel):
+    actor: str
+    channel_id: str | None = None
+    incident_id: str | None = None
+
+
+async def find_incident(target: Target, deps: Deps) -> Incident:
+    incident_id = target.incident_id
+    if incident_id is None and target.channel_id:
+        incident_id = await deps.store.by_channel(target.channel_id)
+    if incident_id is None:
+        open_ids = [i.id for i in await deps.store.list_open()]
+        raise errors.NoIncidentHere(open_ids=open_ids)
+    return await deps.store.get(incident_id.upper())
+
+
+async def change_incident(target: Target, deps: Deps, transition) -> Change:
+    """Apply a pure transition to the targeted incident, then refresh its card."""
+    incident = await find_incident(target, deps)
+    change = await deps.store.mutate(incident.id, transition)
+    await deps.chat.refresh_card(incident.id)
+    return change
