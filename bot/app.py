@@ -124,7 +124,7 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
     war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy)
     deps = Deps(store=store, chat=war_room, clock=clock, policy=policy)
     bolt = AsyncApp(
-        token=token, client=client, signing_secret=signing_secret,
+        client=client, signing_secret=signing_secret,
         request_verification_enabled=signing_secret is not None,
         raise_error_for_unhandled_request=False,
     )
