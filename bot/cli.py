@@ -77,7 +77,7 @@ def serve(
 
 async def _serve(settings: Settings, *, policy, socket_mode: bool, host: str, port: int) -> int:  # noqa: ANN001
     from bot.app import build_bot
-    from bot.store.connection import connect
+    from bot.store.connection import connect, reachable
     from bot.store.embedded import EmbeddedRedis, find_redis_server
 
     embedded = None
@@ -92,6 +92,11 @@ async def _serve(settings: Settings, *, policy, socket_mode: bool, host: str, po
     else:
         url = settings.redis_url.get_secret_value()
     shown_url = logs.scrub(url)
+    if not await reachable(url):
+        typer.echo(messages.redis_unreachable(shown_url), err=True)
+        if embedded is not None:
+            embedded.stop()
+        return 2
     redis = connect(url)
     assert settings.slack_bot_token is not None
     secret = settings.slack_signing_secret.get_secret_value() if (
@@ -100,13 +105,14 @@ async def _serve(settings: Settings, *, policy, socket_mode: bool, host: str, po
                     api_url=settings.api_url, redis=redis, policy=policy,
                     key_prefix=settings.warroom_redis_prefix)
     try:
-        if not await bot.store.ping():
-            typer.echo(messages.redis_unreachable(shown_url), err=True)
-            return 2
         try:
             await bot.check_auth()
         except SlackApiError as exc:
             typer.echo(messages.slack_auth_failed(str(exc.response.get("error"))), err=True)
+            return 2
+        except Exception as exc:  # network: Slack's API is unreachable
+            typer.echo(messages.slack_unreachable(url=settings.api_url,
+                                                  error=type(exc).__name__), err=True)
             return 2
         app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
         bound = await bot.start(host=host, port=port, socket_mode=socket_mode,

@@ -46,6 +46,10 @@ def slack_auth_failed(error: str) -> str:
             "from manifest.yml.")
 
 
+def slack_unreachable(*, url: str, error: str) -> str:
+    return f"Slack's Web API at {url} does not answer ({error}): check SLACK_API_URL and the network."
+
+
 def serving(*, mode: str, host: str, port: int) -> str:
     return f"warroom is serving in {mode} mode on http://{host}:{port} (health: /healthz, /readyz)."
 

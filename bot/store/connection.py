@@ -18,3 +18,16 @@ def connect(url: str) -> aioredis.Redis:
         health_check_interval=15,
         socket_connect_timeout=5,
     )
+
+
+async def reachable(url: str, *, timeout: float = 3.0) -> bool:
+    """One quick PING without retries (start-up check)."""
+    from redis.exceptions import RedisError
+
+    client = aioredis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        return bool(await client.ping())
+    except (RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
