@@ -64,6 +64,10 @@ class ServeProcess:
             os.kill(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
+    async def stop(self) -> int:
+        """SIGTERM without blocking the loop the local Slack runs in."""
+        return await asyncio.to_thread(self.terminate)
+
     def terminate(self, *, timeout: float = 15) -> int:
         if self.proc is None:
             return 0

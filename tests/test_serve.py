@@ -58,7 +58,7 @@ async def test_http_serve_is_healthy_ready_and_survives_kill_9_between_declare_a
                                                    text="resolve rolled back")
         assert "resolved INC-2026-12-01-001" in reply.ack["text"]
         await eventually(lambda: "RESOLVED" in str(slack.workspace.pins(channel.id)[0].blocks))
-        assert second.terminate() == 0
+        assert await second.stop() == 0
         logs = first.stderr() + second.stderr()
         assert slack.bot_token not in logs and SIGNING_SECRET not in logs
         assert "INC-2026-12-01-001" in logs  # structured logs carry the incident id
@@ -82,7 +82,7 @@ async def test_socket_mode_serve_needs_no_signing_secret_and_reports_socket_read
             assert (await client.post(proc.url + "/slack/events")).status_code in (404, 405)
         assert slack.app_token not in proc.stderr()
     finally:
-        assert proc.terminate() == 0
+        assert await proc.stop() == 0
 
 
 async def test_without_redis_url_serve_embeds_redis_with_aof_and_stops_it(slack, tmp_path):
@@ -96,7 +96,7 @@ async def test_without_redis_url_serve_embeds_redis_with_aof_and_stops_it(slack,
                                            text="declare P3 disk filling up")
         await war_room(slack, "inc-20261201-001-disk-filling-up")
     finally:
-        assert proc.terminate() == 0
+        assert await proc.stop() == 0
     assert (data / "appendonlydir").is_dir()
     pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
     cmdlines = []

@@ -183,3 +183,47 @@ def invalid_blocks_response(errors: list[str]) -> dict[str, Any]:
 def invalid_view_response(errors: list[str]) -> dict[str, Any]:
     """Slack's views.* answer for a bad view."""
     return {"ok": False, "error": ERR_INVALID_ARGUMENTS, "response_metadata": {"messages": [f"[ERROR] {e}" for e in errors]}}
+
+
+_ID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _random_id(length: int = 5) -> str:
+    import secrets
+
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+
+
+def _elements(block: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    if isinstance(block.get("elements"), list) and block.get("type") == "actions":
+        found.extend(e for e in block["elements"] if isinstance(e, dict))
+    for key in ("accessory", "element"):
+        if isinstance(block.get(key), dict):
+            found.append(block[key])
+    return found
+
+
+def fill_ids(blocks: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """A copy with the block_id / action_id Slack generates when an app leaves them out."""
+    if blocks is None:
+        return None
+    out = json.loads(json.dumps(blocks))
+    for block in out:
+        if not isinstance(block, dict):
+            continue
+        if block.get("type") in ("actions", "input", "section", "context", "header", "divider", "image", "rich_text") and not block.get("block_id"):
+            block["block_id"] = _random_id()
+        for el in _elements(block):
+            if "type" in el and el["type"] not in ("image", "plain_text", "mrkdwn") and not el.get("action_id"):
+                el["action_id"] = _random_id()
+    return out
+
+
+def interactive_elements(blocks: list[dict[str, Any]] | None) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """(block, element) for every interactive element in `blocks`."""
+    for block in blocks or []:
+        if isinstance(block, dict):
+            for el in _elements(block):
+                if el.get("action_id"):
+                    yield block, el

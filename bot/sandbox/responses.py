@@ -64,12 +64,12 @@ def _replace_original(workspace: Workspace, hook: ResponseHook, *, text: str, bl
     if hook.message_is_ephemeral:
         eph = workspace.find_ephemeral(hook.message_ts)
         if eph is not None:
-            eph.text, eph.blocks = text, blocks
+            eph.text, eph.blocks = text, blockkit.fill_ids(blocks)
             workspace.emit("ephemeral.updated", eph.model_dump())
         return
     msg = workspace.message(hook.channel or "", hook.message_ts)
     if msg is not None:
-        msg.text, msg.blocks = text, blocks
+        msg.text, msg.blocks = text, blockkit.fill_ids(blocks)
         workspace.emit("message.updated", msg.model_dump())
 
 

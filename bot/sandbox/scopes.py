@@ -57,7 +57,7 @@ ALL_BOT_SCOPES = frozenset(
     for group in (req.values() if isinstance(req, Mapping) else [req])
     for s in group
     if s not in APP_TOKEN_SCOPES
-)
+) | {"chat:write.public", "commands"}
 
 
 def required(method: str, kind: Kind = "public") -> tuple[str, ...]:

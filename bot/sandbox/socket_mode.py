@@ -161,6 +161,7 @@ class SocketModeServer:
         """Ask every connection to go away (Slack's `disconnect`), closing them after `close_after` s."""
         message = {"type": "disconnect", "reason": reason, "debug_info": {"host": DEBUG_HOST}}
         doomed = [ws for ws in self.connections if not ws.closed]
+        self.sent.append(message)
         for ws in doomed:
             with contextlib.suppress(ConnectionError, RuntimeError):
                 await ws.send_json(message)

@@ -16,7 +16,6 @@ from . import blockkit, scopes
 from . import errors as E
 from .errors import ApiError, missing_field
 from .workspace import (
-    APP_ID,
     BOT_ID,
     BOT_NAME,
     BOT_USER_ID,
@@ -801,4 +800,4 @@ def method_names() -> list[str]:
     return sorted(_METHODS)
 
 
-__all__ = ["WebApi", "CallRecord", "TokenBucket", "method_names", "add_reaction", "APP_ID"]
+__all__ = ["WebApi", "CallRecord", "TokenBucket", "method_names", "add_reaction"]

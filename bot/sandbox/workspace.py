@@ -14,6 +14,8 @@ from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field
 
+from .blockkit import fill_ids
+
 TEAM_ID = "T0WARROOM"
 TEAM_NAME = "warroom sandbox"
 TEAM_DOMAIN = "warroom-sandbox"
@@ -489,7 +491,7 @@ class Workspace:
             user=user,
             bot_id=author.bot_id if author else None,
             text=text,
-            blocks=blocks,
+            blocks=fill_ids(blocks),
             thread_ts=thread_ts,
             subtype=subtype,
             files=list(files or []),
@@ -513,7 +515,7 @@ class Workspace:
         if text is not None:
             msg.text = text
         if blocks is not None:
-            msg.blocks = blocks
+            msg.blocks = fill_ids(blocks)
         msg.edited = {"user": editor, "ts": self.next_ts()}
         self.emit("message.updated", msg.model_dump())
         return msg
@@ -525,7 +527,7 @@ class Workspace:
     def post_ephemeral(
         self, *, channel: str, user: str, text: str = "", blocks: list[dict[str, Any]] | None = None, source: str = "chat.postEphemeral"
     ) -> Ephemeral:
-        eph = Ephemeral(message_ts=self.next_ts(), channel=channel, user=user, text=text, blocks=blocks, source=source)  # type: ignore[arg-type]
+        eph = Ephemeral(message_ts=self.next_ts(), channel=channel, user=user, text=text, blocks=fill_ids(blocks), source=source)  # type: ignore[arg-type]
         self.ephemeral.append(eph)
         self.emit("ephemeral.posted", eph.model_dump())
         return eph
@@ -557,6 +559,7 @@ class Workspace:
     # ---- views
 
     def open_view(self, *, user: str, payload: dict[str, Any], trigger_id: str | None, previous: View | None = None) -> View:
+        payload = {**payload, "blocks": fill_ids(payload.get("blocks") or [])}
         view_id = self.new_id("V")
         view = View(
             id=view_id,
@@ -576,7 +579,7 @@ class Workspace:
         return f"{int(now())}.{secrets.token_hex(4)}"
 
     def replace_view(self, view: View, payload: dict[str, Any]) -> View:
-        view.payload = payload
+        view.payload = {**payload, "blocks": fill_ids(payload.get("blocks") or [])}
         view.hash = self.new_view_hash()
         view.errors = {}
         view.client_error = None

@@ -270,6 +270,7 @@ async def test_post_needs_membership_without_chat_write_public() -> None:
         assert err.response["error"] == "not_in_channel"
 
 
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 async def test_post_errors_channel_not_found_and_no_text(client: AsyncWebClient) -> None:
     assert (await error_of(client.chat_postMessage(channel="C0NOPE", text="x"))).response["error"] == "channel_not_found"
     assert (await error_of(client.chat_postMessage(channel="C0INCIDENTS", text=""))).response["error"] == "no_text"
@@ -350,3 +351,14 @@ async def test_files_upload_v2_stores_the_content_and_shares_it(slack: LocalSlac
     assert [f.id for f in slack.workspace.files_in("incidents")] == [file_id]
     assert slack.workspace.messages("incidents")[-1].files == [file_id]
     assert [c.method for c in slack.calls()][-2:] == ["files.getUploadURLExternal", "files.completeUploadExternal"]
+
+
+async def test_workspace_changes_reach_subscribers(slack: LocalSlack, client: AsyncWebClient) -> None:
+    seen = []
+    unsubscribe = slack.workspace.subscribe(seen.append)
+    queue = slack.workspace.queue()
+    await client.chat_postMessage(channel="C0INCIDENTS", text="live")
+    unsubscribe()
+    await client.chat_postMessage(channel="C0INCIDENTS", text="unseen by the callback")
+    assert [e.kind for e in seen] == ["message.posted"] and seen[0].data["text"] == "live"
+    assert queue.qsize() == 2 and (await queue.get()).seq < (await queue.get()).seq
