@@ -102,7 +102,7 @@ def config_summary(*, source: str, policy: Any) -> str:
 USAGE = {
     "declare": "`/incident declare [SEVERITY] <title>` - e.g. `/incident declare P1 checkout is failing` (no title opens a form)",
     "status": "`/incident status` - in an incident channel, or `/incident status INC-...`",
-    "update": "`/incident update <what changed>`",
+    "update": "`/incident update [investigating|identified|monitoring] <what changed>`",
     "ack": "`/incident ack` - you have it; stops escalation",
     "sev": "`/incident sev <SEVERITY>` - e.g. `/incident sev P1`",
     "assign": "`/incident assign <role> <@user>` - e.g. `/incident assign tech_lead @ann`",

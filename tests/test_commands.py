@@ -222,3 +222,12 @@ async def test_concurrent_edits_never_lose_an_update(bot, slack):
     assert incident.severity == "P2"
     notes = [e for e in await bot.store.timeline(ID) if e.kind is EventKind.note]
     assert len(notes) == 15
+
+
+async def test_update_with_a_status_word_moves_the_incident_to_that_status(bot, slack):
+    channel = await opened(slack)
+    await say(slack, channel.id, "update monitoring fix deployed, watching error rate")
+    incident = await bot.store.get(ID)
+    assert incident.status is Status.monitoring
+    assert incident.last_update.text == "fix deployed, watching error rate"
+    await card_shows(slack, channel, "MONITORING")

@@ -202,3 +202,20 @@ async def test_stale_timestamp_is_rejected_with_401(bot, slack, redis, key_prefi
     response = await declare(slack, timestamp=int(time.time()) - 6 * 60)
     assert response.status == 401
     assert await prefix_keys(redis, key_prefix) == []
+
+
+async def test_double_submitted_modal_declares_once(bot, slack):
+    await declare(slack, "declare")
+    view = await eventually(lambda: slack.workspace.latest_view(ALICE))
+    values = {"title": "api down", "severity": "P1"}
+    first = await slack.platform.submit_view(user=ALICE, view_id=view.id, values=values)
+    await war_room(slack, "inc-20261201-001-api-down")
+    import httpx  # a proxy repeating the exact signed request
+
+    async with httpx.AsyncClient() as client:
+        again = await client.post(f"http://127.0.0.1:{bot.port}/slack/events",
+                                  content=first.request_body, headers=first.request_headers)
+    assert again.status_code == 200
+    await asyncio.sleep(0.3)
+    await bot.war_room.drain()
+    assert [i.id for i in await bot.store.list_open()] == ["INC-2026-12-01-001"]

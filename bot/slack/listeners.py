@@ -110,7 +110,9 @@ class Listeners:
                 change = await note.run(note.NoteInput(**target, text=req.text), deps)
                 return _ephemeral(m.note_added(incident_id=change.incident.id)), []
             case "update":
-                change = await update.run(update.UpdateInput(**target, text=req.text), deps)
+                change = await update.run(update.UpdateInput(
+                    **target, text=req.text,
+                    status=Status(req.status) if req.status else None), deps)
                 return _ephemeral(m.update_posted(incident_id=change.incident.id)), []
             case "resolve":
                 change = await resolve.run(resolve.ResolveInput(**target, summary=req.text), deps)

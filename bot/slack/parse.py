@@ -13,6 +13,7 @@ from bot.core.policy import Policy
 
 _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
+UPDATE_STATUSES = ("investigating", "identified", "monitoring")
 NEEDS_INCIDENT = {"status", "update", "ack", "sev", "assign", "note", "timeline", "resolve",
                   "escalate"}
 SUBCOMMANDS = ["declare", *sorted(NEEDS_INCIDENT), "list", "help"]
@@ -28,6 +29,7 @@ class Request(BaseModel):
     text: str = ""
     role: str | None = None
     user: str | None = None
+    status: str | None = None
 
 
 def parse_user(word: str) -> str | None:
@@ -74,6 +76,11 @@ def parse(text: str, *, policy: Policy) -> Request:
         if user is None:
             raise errors.InvalidUser(rest[1], usage=usage)
         return Request(sub=sub, incident_id=incident_id, role=role, user=user)
+    if sub == "update" and rest[0].lower().rstrip(":") in UPDATE_STATUSES:
+        status, body = rest[0].lower().rstrip(":"), " ".join(rest[1:])
+        if not body:
+            raise errors.MissingArgument("text", usage=usage)
+        return Request(sub=sub, incident_id=incident_id, text=body, status=status)
     return Request(sub=sub, incident_id=incident_id, text=body)
 
 

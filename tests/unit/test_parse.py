@@ -71,3 +71,10 @@ def test_explicit_incident_id_targets_that_incident():
 def test_too_long_title_is_rejected():
     with pytest.raises(errors.TitleTooLong):
         parse("declare P2 " + "x" * 200, policy=DEFAULT_POLICY)
+
+
+def test_update_may_start_with_a_status():
+    req = parse("update identified: bad deploy of cart", policy=DEFAULT_POLICY)
+    assert (req.status, req.text) == ("identified", "bad deploy of cart")
+    plain = parse("update identifying the cause", policy=DEFAULT_POLICY)
+    assert plain.status is None and plain.text == "identifying the cause"
