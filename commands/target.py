@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import structlog
 from pydantic import BaseModel
 
 from bot.core import errors
 from bot.core.incident import Change, Incident
 from bot.core.ports import Deps
+
+
+log = structlog.get_logger(__name__)
 
 
 class Target(BaseModel):
@@ -29,5 +33,7 @@ async def change_incident(target: Target, deps: Deps, transition) -> Change:
     """Apply a pure transition to the targeted incident, then refresh its card."""
     incident = await find_incident(target, deps)
     change = await deps.store.mutate(incident.id, transition)
+    log.info("incident.changed", incident_id=incident.id, actor=target.actor,
+             events=[e.kind.value for e in change.events], version=change.incident.version)
     await deps.chat.refresh_card(incident.id)
     return change

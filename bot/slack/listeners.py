@@ -142,7 +142,12 @@ class Listeners:
             return
         await ack(_ephemeral(f"{reservation.incident_id}: " +
                              m.declaring(severity=severity_name, title=req.title)))
-        result = await declare.run(cmd, self.deps, reservation=reservation)
+        try:
+            result = await declare.run(cmd, self.deps, reservation=reservation)
+        except errors.WarroomError as exc:
+            log.error("declare.failed", incident_id=reservation.incident_id, error=repr(exc))
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
         await respond(**_ephemeral(self._declared_text(result)), replace_original=False)
 
     @staticmethod
