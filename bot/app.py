@@ -6,11 +6,13 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRetryHandler,
                                                          AsyncRateLimitErrorRetryHandler,
                                                          AsyncServerErrorRetryHandler)
@@ -28,9 +30,11 @@ log = structlog.get_logger(__name__)
 RATE_LIMIT_RETRIES = 10  # honours Retry-After each time; slack_sdk's default is 1
 
 
-def web_client(*, token: str, base_url: str) -> AsyncWebClient:
+def web_client(*, token: str, base_url: str,
+               session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """One shared aiohttp session (keep-alive: no new TLS handshake per call)."""
     return AsyncWebClient(
-        token=token, base_url=base_url, timeout=10,
+        token=token, base_url=base_url, timeout=10, session=session,
         retry_handlers=[
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
@@ -43,14 +47,17 @@ def web_client(*, token: str, base_url: str) -> AsyncWebClient:
 class Bot:
     """One running warroom: Bolt app, adapters, and the HTTP server around them."""
 
-    bolt: AsyncApp
     deps: Deps
     war_room: SlackWarRoom
     store: RedisIncidentStore
     redis: aioredis.Redis
     client: AsyncWebClient
+    token: str
+    bolt: AsyncApp | None = None
+    session: aiohttp.ClientSession | None = None
     socket_handler: Any = None
     auth_ok: bool = False
+    auth_result: AuthorizeResult | None = None
     runner: web.AppRunner | None = None
     port: int | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -65,6 +72,7 @@ class Bot:
         return app
 
     async def _events(self, request: web.Request) -> web.Response:
+        assert self.bolt is not None
         bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(bolt_response)
 
@@ -86,7 +94,16 @@ class Bot:
     async def check_auth(self) -> dict[str, Any]:
         response = await self.client.auth_test()
         self.auth_ok = bool(response.get("ok"))
+        self.auth_result = AuthorizeResult.from_auth_test_response(
+            auth_test_response=response, bot_token=self.token)
         return dict(response.data) if isinstance(response.data, dict) else {}
+
+    async def authorize(self) -> AuthorizeResult:
+        """Bolt's authorize: the start-up auth.test, so no request waits for another one."""
+        if self.auth_result is None:
+            await self.check_auth()
+        assert self.auth_result is not None
+        return self.auth_result
 
     async def start(self, *, host: str, port: int, socket_mode: bool, app_token: str | None = None,
                     api_url: str | None = None) -> int:
@@ -113,20 +130,29 @@ class Bot:
         await self.war_room.drain()
         if self.runner is not None:
             await self.runner.cleanup()
+        if self.session is not None:
+            await self.session.close()
         await self.redis.aclose()
 
 
 def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: aioredis.Redis,
               policy: Policy, clock: Clock | None = None, key_prefix: str = "warroom") -> Bot:
     clock = clock or SystemClock()
-    client = web_client(token=token, base_url=api_url)
+    session = aiohttp.ClientSession()
+    client = web_client(token=token, base_url=api_url, session=session)
     store = RedisIncidentStore(redis, keys=Keys(prefix=key_prefix))
     war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy)
     deps = Deps(store=store, chat=war_room, clock=clock, policy=policy)
-    bolt = AsyncApp(
-        client=client, signing_secret=signing_secret,
+    bot = Bot(deps=deps, war_room=war_room, store=store, redis=redis, client=client,
+              token=token, session=session)
+
+    async def authorize(**_: Any) -> AuthorizeResult:  # bolt passes args by name: a plain fn
+        return await bot.authorize()
+
+    bot.bolt = AsyncApp(
+        client=client, signing_secret=signing_secret, authorize=authorize,
         request_verification_enabled=signing_secret is not None,
         raise_error_for_unhandled_request=False,
     )
-    register(bolt, deps, war_room=war_room)
-    return Bot(bolt=bolt, deps=deps, war_room=war_room, store=store, redis=redis, client=client)
+    register(bot.bolt, deps, war_room=war_room)
+    return bot
