@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 
-_SECRET = re.compile(
-    r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|"        # Slack tokens
-    r"(?<=://)[^/\s:@]*:[^@/\s]+(?=@)|"                        # user:password@ in URLs/DSNs
-    r"(?i:(?:password|passwd|secret|token|api[_-]?key|routing_key)\s*[=:]\s*)[^\s&,;]+)"
-)
-
+from bot.core.redact import redact
 
 def scrub(text: str) -> str:
     """Replace anything that looks like a token, key or DSN password with ***."""
-    def repl(match: re.Match[str]) -> str:
-        found = match.group(0)
-        for sep in ("=", ":"):
-            head, s, _ = found.partition(sep)
-            if s and re.match(r"(?i)\s*(password|passwd|secret|token|api[_-]?key|routing_key)\s*$",
-                              head):
-                return f"{head}{sep}***"
-        return "***"
-    return _SECRET.sub(repl, text)
+    return redact(text)
 
 
 def _scrub_event(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:

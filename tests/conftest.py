@@ -24,6 +24,9 @@ from bot.settings import parse_config
 from bot.store.connection import connect
 from bot.store.embedded import EmbeddedRedis
 
+pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.docker", "tests.fixtures.prometheus",
+                  "tests.fixtures.kubernetes"]
+
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "manifest.yml"
 SIGNING_SECRET = "test-signing-secret-0123456789abcdef"
