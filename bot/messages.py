@@ -62,6 +62,12 @@ CONFIG_BAD_TIMEZONE = "'{value}' is not a time zone like UTC or Europe/Berlin"
 CONFIG_NO_COMMANDER = "roles must include commander"
 CONFIG_BAD_ROLE = "'{value}' is not a role name: use lowercase letters, digits and _"
 CONFIG_DUPLICATE_SEVERITY = "'{value}' names two severities (it is already {other})"
+CONFIG_CHECK_SHAPE = "a check is one kind with its settings, e.g. - http: {url: http://svc/health}"
+CONFIG_UNKNOWN_CHECK = "'{value}' is not a check kind (known: {known})"
+CONFIG_DUPLICATE_SERVICE = "service '{value}' is defined twice"
+CONFIG_UNKNOWN_DEPENDENCY = "'{value}' is not a service in this file (services: {known})"
+CONFIG_DEPENDENCY_CYCLE = "dependency cycle: {path}"
+CONFIG_UNKNOWN_PATTERN = "'{value}' is not a failure pattern (patterns: {known})"
 CONFIG_NOT_A_MAPPING = "the file must be a mapping of settings (severities:, escalation:, ...)"
 
 
@@ -71,6 +77,12 @@ def config_error(*, where: str, path: str, err: dict[str, Any]) -> str:
         return f"{where}: {path}: unknown key (check the spelling)"
     if kind == "missing":
         return f"{where}: {path}: is required"
+    if kind == "union_tag_invalid":
+        ctx = err.get("ctx", {})
+        return f"{where}: {path}: " + CONFIG_UNKNOWN_CHECK.format(
+            value=ctx.get("tag", "?"), known=ctx.get("expected_tags", "").replace("'", ""))
+    if kind == "union_tag_not_found":
+        return f"{where}: {path}: {CONFIG_CHECK_SHAPE}"
     text = err.get("msg", "")
     if text.startswith("Value error, "):
         text = text[len("Value error, "):]

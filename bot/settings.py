@@ -22,8 +22,11 @@ from bot import messages
 from bot.core import errors
 from bot.core.durations import parse_duration
 from bot.core.naming import slugify
+from bot.core.catalog import Catalog, Runbook, Service, Tier, find_cycle
 from bot.core.policy import (DEFAULT_ESCALATION, DEFAULT_SEVERITIES, Channels, Escalation,
                              EscalationLevel, Policy, Severity)
+from bot.probes.checks import (CHECK_KINDS, Check, DockerSettings, KubernetesSettings,
+                               PrometheusSettings)
 
 _CONTACT = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
@@ -87,12 +90,57 @@ class ChannelsConfig(_Strict):
         return value
 
 
+def _unwrap_check(value: Any) -> Any:
+    """`{http: {...}}` -> `{kind: http, ...}`, so the union can name the kind's problems."""
+    if isinstance(value, dict) and len(value) == 1 and "kind" not in value:
+        kind, body = next(iter(value.items()))
+        return {"kind": kind, **(body if isinstance(body, dict) else {})}
+    return value
+
+
+CheckEntry = Annotated[Check, Field(discriminator="kind")]
+
+
+class RunbookConfig(_Strict):
+    check: list[str] = Field(default_factory=list)
+    fix: list[str] = Field(default_factory=list)
+    link: str | None = None
+
+    def to_runbook(self) -> Runbook:
+        return Runbook(check=tuple(self.check), fix=tuple(self.fix), link=self.link)
+
+
+class ServiceConfig(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=63)
+    tier: Tier = Tier.business
+    depends_on: list[str] = Field(default_factory=list)
+    checks: list[CheckEntry] = Field(default_factory=list)
+    runbook: RunbookConfig | None = None
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _checks(cls, value: Any) -> Any:
+        return [_unwrap_check(v) for v in value] if isinstance(value, list) else value
+
+
+class ProbesConfig(_Strict):
+    concurrency: int = Field(default=64, ge=1, le=1024)
+    on_declare: bool = True
+    monitoring_interval: Duration | None = Field(default_factory=lambda: timedelta(minutes=1))
+
+
 class WarroomConfig(_Strict):
     severities: list[SeverityConfig] | None = Field(default=None, min_length=1)
     escalation: EscalationConfig | None = None
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     roles: list[str] = Field(default_factory=lambda: ["commander", "tech_lead", "comms_lead"])
     timezone: str = "UTC"
+    services: list[ServiceConfig] = Field(default_factory=list)
+    runbooks: dict[str, RunbookConfig] = Field(default_factory=dict)
+    docker: DockerSettings = Field(default_factory=DockerSettings)
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
+    probes: ProbesConfig = Field(default_factory=ProbesConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -125,6 +173,43 @@ class WarroomConfig(_Strict):
                                               {"value": word, "other": seen[folded]})
                 seen[folded] = sev.name
         return self
+
+    def catalog_problems(self) -> list[tuple[tuple[Any, ...], str]]:
+        """Cross-service problems pydantic cannot see: duplicates, unknown targets, cycles."""
+        from bot.core.triage import PATTERNS
+
+        problems: list[tuple[tuple[Any, ...], str]] = []
+        names = [s.name for s in self.services]
+        for i, svc in enumerate(self.services):
+            if names.index(svc.name) != i:
+                problems.append((("services", i, "name"),
+                                 messages.CONFIG_DUPLICATE_SERVICE.format(value=svc.name)))
+            for j, dep in enumerate(svc.depends_on):
+                if dep not in names:
+                    problems.append((("services", i, "depends_on", j),
+                                     messages.CONFIG_UNKNOWN_DEPENDENCY.format(
+                                         value=dep, known=", ".join(names) or "none")))
+        cycle = find_cycle({s.name: list(s.depends_on) for s in self.services})
+        if cycle:
+            at = names.index(cycle[0])
+            problems.append((("services", at, "depends_on"),
+                             messages.CONFIG_DEPENDENCY_CYCLE.format(path=" -> ".join(cycle))))
+        for key in self.runbooks:
+            if key not in PATTERNS:
+                problems.append((("runbooks", key), messages.CONFIG_UNKNOWN_PATTERN.format(
+                    value=key, known=", ".join(PATTERNS))))
+        return problems
+
+    def to_catalog(self) -> Catalog:
+        return Catalog(
+            services=tuple(Service(name=s.name, tier=s.tier, depends_on=tuple(s.depends_on),
+                                   runbook=s.runbook.to_runbook() if s.runbook else None)
+                           for s in self.services),
+            runbooks={k: v.to_runbook() for k, v in self.runbooks.items()})
+
+    def checks_of(self, name: str) -> list[Check]:
+        svc = next((s for s in self.services if s.name == name), None)
+        return list(svc.checks) if svc else []
 
     def to_policy(self) -> Policy:
         severities = DEFAULT_SEVERITIES if self.severities is None else tuple(
@@ -206,10 +291,17 @@ def parse_config(text: str, *, source: str = "warroom.yml") -> WarroomConfig:
     if not isinstance(data, dict):
         raise errors.ConfigError([f"{source}:1: {messages.CONFIG_NOT_A_MAPPING}"], source=source)
     try:
-        return WarroomConfig.model_validate(data)
+        config = WarroomConfig.model_validate(data)
     except ValidationError as exc:
         raise errors.ConfigError(_format_errors(exc, text=text, source=source),
                                  source=source) from exc
+    problems = config.catalog_problems()
+    if problems:
+        lines = _line_index(text)
+        raise errors.ConfigError(
+            [f"{source}:{lines.get(loc, lines.get(loc[:-1], 1))}: {_path_text(loc)}: {msg}"
+             for loc, msg in problems], source=source)
+    return config
 
 
 def load_config(path: Path | None) -> WarroomConfig:

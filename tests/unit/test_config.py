@@ -81,3 +81,63 @@ def test_settings_problems_name_the_missing_variable(monkeypatch):
     assert problems[0].startswith("SLACK_BOT_TOKEN is not set") and "manifest.yml" in problems[0]
     assert problems[1].startswith("SLACK_SIGNING_SECRET is not set")
     assert Settings().problems(socket_mode=True)[1].startswith("SLACK_APP_TOKEN is not set")
+
+
+SERVICES = """\
+services:
+  - name: checkout
+    tier: business
+    depends_on: [postgres, auth]
+    checks:
+      - http: {url: "http://checkout:8080/health", expect_status: 200, timeout: 2s, max_latency: 500ms}
+      - docker: {container: checkout}
+  - name: postgres
+    tier: infrastructure
+    checks:
+      - postgres: {dsn: "postgresql://monitor@db:5432/app", max_connections_used: 0.9}
+  - name: auth
+    tier: core
+docker: {host: "unix:///var/run/docker.sock"}
+prometheus: {url: "http://prometheus:9090", alertmanager_url: "http://alertmanager:9093"}
+"""
+
+
+def test_services_catalog_parses_checks_by_kind():
+    config = parse_config(SERVICES)
+    kinds = [c.kind for c in config.checks_of("checkout")]
+    assert kinds == ["http", "docker"]
+    assert config.checks_of("checkout")[0].max_latency.total_seconds() == 0.5
+    assert config.to_catalog().dependents("postgres") == ["checkout"]
+
+
+def test_unknown_check_kind_is_located_and_lists_the_kinds():
+    text = SERVICES.replace("- docker: {container: checkout}", "- dokcer: {container: checkout}")
+    with pytest.raises(errors.ConfigError) as caught:
+        parse_config(text, source="w.yml")
+    (line,) = caught.value.errors
+    assert line.startswith("w.yml:7: services[0].checks[1]: 'dokcer' is not a check kind")
+    assert "http, tcp, docker" in line
+
+
+def test_bad_field_inside_a_check_is_located():
+    text = SERVICES.replace("timeout: 2s, max_latency", "timeout: 2x, max_latency")
+    with pytest.raises(errors.ConfigError) as caught:
+        parse_config(text, source="w.yml")
+    assert caught.value.errors == [
+        "w.yml:6: services[0].checks[0].http.timeout: '2x' is not a duration like 90s, 15m, 1h"]
+
+
+def test_unknown_dependency_is_located():
+    text = SERVICES.replace("[postgres, auth]", "[postgres, atuh]")
+    with pytest.raises(errors.ConfigError) as caught:
+        parse_config(text, source="w.yml")
+    assert caught.value.errors == [
+        "w.yml:4: services[0].depends_on[1]: 'atuh' is not a service in this file "
+        "(services: checkout, postgres, auth)"]
+
+
+def test_dependency_cycle_is_rejected_with_its_path():
+    text = SERVICES.replace("    tier: core\n", "    tier: core\n    depends_on: [checkout]\n")
+    with pytest.raises(errors.ConfigError) as caught:
+        parse_config(text, source="w.yml")
+    assert "dependency cycle: checkout -> auth -> checkout" in caught.value.errors[0]
