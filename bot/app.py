@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -18,9 +19,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
                                                          AsyncServerErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.core.catalog import Catalog
 from bot.core.clock import Clock, SystemClock
 from bot.core.policy import Policy
-from bot.core.ports import Deps
+from bot.core.ports import Deps, Prober
 from bot.slack.listeners import register
 from bot.slack.war_room import SlackWarRoom
 from bot.store.incidents import RedisIncidentStore
@@ -58,6 +60,7 @@ class Bot:
     socket_handler: Any = None
     auth_ok: bool = False
     auth_result: AuthorizeResult | None = None
+    monitoring_interval: timedelta | None = None
     runner: web.AppRunner | None = None
     port: int | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -114,6 +117,8 @@ class Bot:
         await site.start()
         sockets = site._server.sockets if site._server else []  # noqa: SLF001
         self.port = sockets[0].getsockname()[1] if sockets else port
+        if self.monitoring_interval and self.deps.prober is not None:
+            self._tasks.append(asyncio.create_task(self._monitor_loop(self.monitoring_interval)))
         if socket_mode:
             from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
@@ -124,7 +129,21 @@ class Bot:
             await self.socket_handler.connect_async()
         return self.port
 
+    async def _monitor_loop(self, interval: timedelta) -> None:
+        from commands import monitor
+
+        poll = min(max(interval.total_seconds() / 10, 0.5), 10.0)
+        while True:
+            try:
+                await monitor.run(self.deps, interval=interval)
+            except Exception:  # keep monitoring whatever one pass hit
+                log.exception("monitor.pass_failed")
+            await asyncio.sleep(poll)
+
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self.socket_handler is not None:
             await self.socket_handler.close_async()
         await self.war_room.drain()
@@ -135,16 +154,34 @@ class Bot:
         await self.redis.aclose()
 
 
+def build_prober(config: Any, *, clock: Clock) -> Prober | None:
+    """The real prober for a WarroomConfig's services catalog (None without services)."""
+    from bot.probes.prober import Prober as RealProber
+
+    if not config.services:
+        return None
+    return RealProber(catalog=config.to_catalog(),
+                      checks={s.name: list(s.checks) for s in config.services}, clock=clock,
+                      docker=config.docker, kubernetes=config.kubernetes,
+                      prometheus=config.prometheus, concurrency=config.probes.concurrency)
+
+
 def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: aioredis.Redis,
-              policy: Policy, clock: Clock | None = None, key_prefix: str = "warroom") -> Bot:
+              policy: Policy, clock: Clock | None = None, key_prefix: str = "warroom",
+              config: Any = None) -> Bot:
+    """`config` (a WarroomConfig) brings the services catalog and probe settings."""
     clock = clock or SystemClock()
     session = aiohttp.ClientSession()
     client = web_client(token=token, base_url=api_url, session=session)
     store = RedisIncidentStore(redis, keys=Keys(prefix=key_prefix))
     war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy)
-    deps = Deps(store=store, chat=war_room, clock=clock, policy=policy)
+    prober = build_prober(config, clock=clock) if config is not None else None
+    catalog = config.to_catalog() if config is not None else Catalog()
+    deps = Deps(store=store, chat=war_room, clock=clock, policy=policy, catalog=catalog,
+                prober=prober)
     bot = Bot(deps=deps, war_room=war_room, store=store, redis=redis, client=client,
-              token=token, session=session)
+              token=token, session=session,
+              monitoring_interval=config.probes.monitoring_interval if config is not None else None)
 
     async def authorize(**_: Any) -> AuthorizeResult:  # bolt passes args by name: a plain fn
         return await bot.authorize()
@@ -154,5 +191,6 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
         request_verification_enabled=signing_secret is not None,
         raise_error_for_unhandled_request=False,
     )
-    register(bot.bolt, deps, war_room=war_room)
+    register(bot.bolt, deps, war_room=war_room,
+             probe_on_declare=config.probes.on_declare if config is not None else True)
     return bot

@@ -68,14 +68,14 @@ def serve(
         _fail(exc.errors)
         return
     try:
-        code = asyncio.run(_serve(settings, policy=config.to_policy(), socket_mode=socket_mode,
+        code = asyncio.run(_serve(settings, config=config, socket_mode=socket_mode,
                                   host=host, port=port or settings.port))
     except KeyboardInterrupt:
         code = 0
     raise typer.Exit(code)
 
 
-async def _serve(settings: Settings, *, policy, socket_mode: bool, host: str, port: int) -> int:  # noqa: ANN001
+async def _serve(settings: Settings, *, config, socket_mode: bool, host: str, port: int) -> int:  # noqa: ANN001
     from bot.app import build_bot
     from bot.store.connection import connect, reachable
     from bot.store.embedded import EmbeddedRedis, find_redis_server
@@ -102,8 +102,8 @@ async def _serve(settings: Settings, *, policy, socket_mode: bool, host: str, po
     secret = settings.slack_signing_secret.get_secret_value() if (
         settings.slack_signing_secret and not socket_mode) else None
     bot = build_bot(token=settings.slack_bot_token.get_secret_value(), signing_secret=secret,
-                    api_url=settings.api_url, redis=redis, policy=policy,
-                    key_prefix=settings.warroom_redis_prefix)
+                    api_url=settings.api_url, redis=redis, policy=config.to_policy(),
+                    key_prefix=settings.warroom_redis_prefix, config=config)
     try:
         try:
             await bot.check_auth()

@@ -120,7 +120,8 @@ USAGE = {
     "assign": "`/incident assign <role> <@user>` - e.g. `/incident assign tech_lead @ann`",
     "note": "`/incident note <text>` - adds to the timeline",
     "timeline": "`/incident timeline`",
-    "resolve": "`/incident resolve [summary]`",
+    "resolve": "`/incident resolve [--force] [summary]` - re-checks failing services first",
+    "probe": "`/incident probe [service ...]` - run diagnostics now",
     "list": "`/incident list` - every open incident",
     "escalate": "`/incident escalate [reason]`",
     "help": "`/incident help`",
@@ -134,7 +135,7 @@ HELP_FOOTER = ("Inside an incident channel every command applies to that inciden
 def help_text(*, severities: list[str], roles: list[str]) -> str:
     lines = [f"*{HELP_TITLE}*"]
     lines += [f"- {USAGE[k]}" for k in ("declare", "status", "update", "ack", "sev", "assign",
-                                        "note", "timeline", "resolve", "list")]
+                                        "note", "timeline", "probe", "resolve", "list")]
     lines.append(f"Severities: {', '.join(severities)}. Roles: {', '.join(roles)}.")
     lines.append(HELP_FOOTER)
     return "\n".join(lines)
@@ -170,6 +171,13 @@ def render_error(exc: errors.WarroomError) -> str:
             return f"{exc.incident_id} was already acknowledged by {mention(exc.by)} at {when(exc.at)}."
         case errors.NothingChanged():
             return f"{exc.incident_id}: {exc.what} is already {exc.value}."
+        case errors.UnknownService():
+            return (f"Not in the services catalog: {', '.join(exc.given)}. "
+                    f"Services: {', '.join(exc.known) or 'none'}.{tail}")
+        case errors.NoServicesConfigured():
+            return NO_SERVICES
+        case errors.StillFailing():
+            return still_failing(incident_id=exc.incident_id, services=exc.services)
         case errors.UsageError():
             return f"That request is not valid.{tail}"
         case errors.StoreError():
@@ -301,6 +309,103 @@ def status_label(status: str) -> str:
     return status.upper()
 
 
+# ---------------------------------------------------------------- probes
+def no_answer_within(timeout: timedelta) -> str:
+    return f"no answer within {format_duration(timeout) if timeout.total_seconds() >= 1 else str(int(timeout.total_seconds() * 1000)) + 'ms'}"
+
+
+def probe_crashed(error: str) -> str:
+    return f"the probe itself failed ({error})"
+
+
+PROBE_EMOJI = {"ok": ":large_green_circle:", "degraded": ":large_yellow_circle:",
+               "down": ":red_circle:", "error": ":warning:", "timeout": ":hourglass:"}
+PATTERN_TITLES = {
+    "single_service_down": "Single service down",
+    "cascade_failure": "Cascade failure",
+    "database_unreachable": "Database unreachable",
+    "broker_failure": "Message broker failure",
+    "gateway_not_routing": "API gateway not routing",
+    "resource_exhaustion": "Out of memory / disk",
+    "no_fault_found": "No fault found",
+}
+TRIAGE_HEADER = "Diagnostics"
+TRIAGE_BUTTON = "Run diagnostics"
+TRIAGE_EVIDENCE_THREAD = "Full evidence"
+RESOLVE_ANYWAY_BUTTON = "Resolve anyway"
+
+
+def triage_heading(*, incident_id: str, failing: int, total: int, seconds: float) -> str:
+    state = "all green" if failing == 0 else f"{failing} of {total} failing"
+    return f"{TRIAGE_HEADER} - {incident_id} - {state} ({seconds:.1f}s)"
+
+
+def reason_text(code: str, *, service: str, detail: str) -> str:
+    match code:
+        case "all_ok":
+            return f"all {detail} probed services answer their checks"
+        case "exhausted_oom":
+            return f"{service} was OOM-killed"
+        case "exhausted_disk":
+            return f"{service} is out of disk"
+        case "exhausted_memory":
+            return f"{service} is at its memory limit"
+        case "database_down":
+            return f"{service} (a database) is failing"
+        case "broker_down":
+            return f"{service} (a message broker) is failing"
+        case "gateway_down_upstreams_ok":
+            return f"{service} (gateway) is failing while its upstreams are healthy"
+        case "cascade":
+            return f"{service} failed and {detail} depend on it"
+        case "also_explains":
+            return f"{service} is a shared dependency of {detail}"
+        case "single_down":
+            return f"only {service} is failing; nothing it depends on is"
+        case "independent_failures":
+            return f"several unrelated services are failing: {detail}"
+        case "other_roots":
+            return f"other failures not explained by it: {detail}"
+        case _:
+            return f"{code} {service} {detail}".strip()
+
+
+def first_failure_text(*, service: str | None, at: datetime | None, basis: str) -> str:
+    if service is None:
+        return CARD_NONE_TEXT
+    if basis == "timestamps" and at is not None:
+        return f"{service} (failing since {at.strftime('%H:%M:%S UTC')})"
+    return f"{service} (by dependencies; no failure times observed)"
+
+
+CARD_NONE_TEXT = "-"
+
+
+def probe_started(*, count: int) -> str:
+    return f"Running diagnostics on {count} service{'s' if count != 1 else ''}... the triage card follows in the channel."
+
+
+def resolve_checking(*, services: list[str]) -> str:
+    return (f"Checking that {', '.join(services)} are healthy before resolving... "
+            "(`/incident resolve --force` skips the check)")
+
+
+def still_failing(*, incident_id: str, services: dict[str, str]) -> str:
+    lines = [f"{incident_id} is not resolved: these checks still fail -"]
+    lines += [f"- *{name}*: {summary}" for name, summary in services.items()]
+    lines.append("Fix them first, or press *Resolve anyway* (or `/incident resolve --force`).")
+    return "\n".join(lines)
+
+
+def regression(*, incident_id: str, services: list[str]) -> str:
+    return (f":rotating_light: Regression while monitoring {incident_id}: "
+            f"{', '.join(services)} failing again.")
+
+
+NO_SERVICES = ("No services with checks are configured: add a `services:` catalog to "
+               "warroom.yml (see README, Diagnostics) to run probes.")
+
+
 # ---------------------------------------------------------------- cards
 CARD_HEADER = "Incident War Room"
 CARD_BUTTON_ACK = "Acknowledge"
@@ -376,5 +481,16 @@ def timeline_event(kind: str, *, actor: str | None, text: str, data: dict[str, s
             return f"{who} resolved" + (f": {text}" if text else "")
         case "slack_failed":
             return f"Slack failed at {data.get('step')}: {data.get('error')}"
+        case "probe_run":
+            failing = data.get("failing") or "none"
+            return (f"diagnostics: {PATTERN_TITLES.get(data.get('pattern', ''), '?')}"
+                    f" (failing: {failing})")
+        case "probe_result":
+            extra = f" - {data['summary']}" if data.get("summary") else ""
+            return f"check {data.get('service')}: {data.get('status', '').upper()}{extra}"
+        case "regression":
+            return f"regression: {data.get('services')} failing again"
+        case "resolve_blocked":
+            return f"{who} tried to resolve; still failing: {data.get('failing')}"
         case _:
             return f"{who} {kind} {text}".strip()

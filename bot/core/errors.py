@@ -7,7 +7,9 @@
      │    ├── MissingArgument
      │    ├── UnknownRole
      │    ├── InvalidUser
- │    └── TitleTooLong
+ │    ├── TitleTooLong
+ │    ├── UnknownService
+ │    └── NoServicesConfigured
      ├── IncidentError            the request is valid but the incident disagrees
      │    ├── NoIncidentHere
      │    ├── IncidentNotFound
@@ -77,6 +79,18 @@ class TitleTooLong(UsageError):
         self.limit = limit
 
 
+class UnknownService(UsageError):
+    def __init__(self, given: list[str], *, known: list[str], usage: str) -> None:
+        super().__init__(usage=usage)
+        self.given = given
+        self.known = known
+
+
+class NoServicesConfigured(UsageError):
+    def __init__(self) -> None:
+        super().__init__(usage=None)
+
+
 class IncidentError(WarroomError):
     """The incident's state does not allow the request."""
 
@@ -115,6 +129,14 @@ class NothingChanged(IncidentError):
         self.incident_id = incident_id
         self.what = what
         self.value = value
+
+
+class StillFailing(IncidentError):
+    def __init__(self, incident_id: str, *, services: dict[str, str], summary: str) -> None:
+        super().__init__(incident_id)
+        self.incident_id = incident_id
+        self.services = services  # name -> one-line summary of what is still wrong
+        self.summary = summary    # the resolve summary the user gave, to resolve anyway
 
 
 class ConfigError(WarroomError):

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
 from bot.core import errors
 from bot.core.policy import Escalation, Severity
+
+if TYPE_CHECKING:
+    from bot.core.triage import ProbeReport
 
 
 class Status(StrEnum):
@@ -36,6 +40,10 @@ class EventKind(StrEnum):
     note = "note"
     resolved = "resolved"
     slack_failed = "slack_failed"
+    probe_run = "probe_run"
+    probe_result = "probe_result"
+    regression = "regression"
+    resolve_blocked = "resolve_blocked"
 
 
 class TimelineEvent(BaseModel):
@@ -89,6 +97,11 @@ class Incident(BaseModel):
     channel_name: str | None = None
     card_ts: str | None = None
     problems: list[str] = Field(default_factory=list)
+    # the last probe run
+    probe_status: dict[str, str] = Field(default_factory=dict)
+    probe_pattern: str | None = None
+    probed_at: datetime | None = None
+    triage_ts: str | None = None
     # snapshots taken at declare
     policy: Severity
     escalation: Escalation = Escalation()
@@ -254,6 +267,30 @@ def resolve(incident: Incident, *, by: str, now: datetime, summary: str = "") ->
         data={"seconds": str(int((now - incident.declared_at).total_seconds()))},
     )
     return Change(incident=new, events=[event])
+
+
+def record_probe(incident: Incident, report: "ProbeReport", *, by: str | None) -> Change:
+    """Every probe result is a timeline event; the card keeps the latest statuses."""
+    at = report.finished_at
+    events = [TimelineEvent(at=at, kind=EventKind.probe_run, actor=by, data={
+        "pattern": report.triage.pattern.value,
+        "failing": ",".join(s.name for s in report.failing),
+        "services": str(len(report.services)),
+        "first_failure": report.triage.first_failure or ""})]
+    for svc in report.services:
+        data = {"service": svc.name, "status": svc.status.value,
+                "summary": "; ".join(c.summary for c in svc.checks if c.status.failing)[:500]}
+        if svc.failed_since:
+            data["failed_since"] = svc.failed_since.isoformat()
+        events.append(TimelineEvent(at=at, kind=EventKind.probe_result, data=data))
+    fields: dict[str, object] = {"probe_status": report.status_of(),
+                                 "probe_pattern": report.triage.pattern.value, "probed_at": at}
+    failing = [s.name for s in report.failing]
+    if failing and not incident.impact:
+        fields["impact"] = ", ".join(failing)
+    if failing and not incident.services:
+        fields["services"] = failing
+    return Change(incident=incident.model_copy(update=fields), events=events)
 
 
 def record(incident: Incident, event: TimelineEvent, **fields: object) -> Change:

@@ -10,9 +10,11 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from bot.core.catalog import Catalog
 from bot.core.clock import Clock
 from bot.core.incident import Change, Incident, StatusUpdate, TimelineEvent
 from bot.core.policy import Policy
+from bot.core.triage import ProbeReport
 
 
 class IncidentStore(Protocol):
@@ -28,6 +30,8 @@ class IncidentStore(Protocol):
     async def by_channel(self, channel_id: str) -> str | None: ...
     async def list_open(self) -> list[Incident]: ...
     async def timeline(self, incident_id: str) -> list[TimelineEvent]: ...
+    async def lease(self, key: str, *, seconds: float) -> bool:
+        """True for the one caller that takes `key` until it expires (replica election)."""
 
 
 class InviteResult(BaseModel):
@@ -54,6 +58,16 @@ class WarRoom(Protocol):
     async def post_problem(self, incident: Incident, *, step: str, error: str) -> None: ...
     async def say(self, incident: Incident, text: str) -> None:
         """A short line in the incident channel (who acknowledged, who resolved, …)."""
+    async def post_triage(self, incident: Incident, report: ProbeReport) -> None:
+        """The triage card in the incident channel (long evidence in a thread)."""
+    async def post_regression(self, incident: Incident, report: ProbeReport,
+                              regressed: list[str]) -> None: ...
+
+
+class Prober(Protocol):
+    def probed_services(self) -> list[str]: ...
+    def unknown(self, names: list[str]) -> list[str]: ...
+    async def run(self, names: list[str] | None = None) -> ProbeReport: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,3 +76,5 @@ class Deps:
     chat: WarRoom
     clock: Clock
     policy: Policy
+    catalog: Catalog = Catalog()
+    prober: Prober | None = None

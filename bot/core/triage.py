@@ -182,3 +182,19 @@ def triage(catalog: Catalog, results: list[ServiceResult]) -> Triage:
         first_failure_at=first_at, first_failure_basis=basis, shared_dependency=shared,
         blast_radius=radius, runbook=choose_runbook(catalog, pattern, primary),
         runbook_service=primary, recovery_order=order)
+
+
+class ProbeReport(BaseModel):
+    """One probe run: every service's results and the triage drawn from them."""
+
+    started_at: datetime
+    finished_at: datetime
+    services: list[ServiceResult] = Field(default_factory=list)
+    triage: Triage
+
+    @property
+    def failing(self) -> list[ServiceResult]:
+        return [s for s in self.services if s.status.failing]
+
+    def status_of(self) -> dict[str, str]:
+        return {s.name: s.status.value for s in self.services}

@@ -8,12 +8,15 @@ from typing import Any
 from bot import messages as m
 from bot.core.incident import Incident, Status, StatusUpdate, TimelineEvent
 from bot.core.policy import Policy
+from bot.core.triage import ProbeReport
 
 # public contract: users build workflows on these action ids
 ACTION_ACK = "incident_ack"
 ACTION_POST_UPDATE = "incident_post_update"
 ACTION_ESCALATE = "incident_escalate"
 ACTION_RESOLVE = "incident_resolve"
+ACTION_RUN_DIAGNOSTICS = "incident_run_diagnostics"
+ACTION_RESOLVE_ANYWAY = "incident_resolve_anyway"
 
 VIEW_DECLARE = "incident_declare_modal"
 VIEW_UPDATE = "incident_update_modal"
@@ -96,6 +99,14 @@ def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = 
         {"type": "context", "elements": [_mrkdwn(
             f"Declared {m.when(incident.declared_at)} by {m.mention(incident.declared_by)}")]},
     ]
+    if incident.probe_status:
+        failing = [n for n, st in incident.probe_status.items() if st != "ok"]
+        pattern = m.PATTERN_TITLES.get(incident.probe_pattern or "", "")
+        line = " ".join(f"{m.PROBE_EMOJI.get(st, '')} {n}" for n, st in incident.probe_status.items())
+        when = m.when(incident.probed_at) if incident.probed_at else ""
+        blocks.insert(2, {"type": "section", "text": _mrkdwn(
+            f"*Diagnostics* ({when}): {pattern}" + (f" - failing: {', '.join(failing)}" if failing else "")
+            + f"\n{line}")})
     if incident.problems:
         blocks.append({"type": "context", "elements": [_mrkdwn(
             ":warning: " + "; ".join(incident.problems[-5:]))]})
@@ -106,6 +117,7 @@ def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = 
         buttons += [
             _button(m.CARD_BUTTON_UPDATE, ACTION_POST_UPDATE, incident.id),
             _button(m.CARD_BUTTON_ESCALATE, ACTION_ESCALATE, incident.id),
+            _button(m.TRIAGE_BUTTON, ACTION_RUN_DIAGNOSTICS, incident.id),
             _button(m.CARD_BUTTON_RESOLVE, ACTION_RESOLVE, incident.id, style="danger"),
         ]
         blocks.append({"type": "actions", "block_id": "incident_actions", "elements": buttons})
@@ -143,6 +155,94 @@ def update_message(incident: Incident, update: StatusUpdate) -> Message:
         {"type": "section", "fields": fields},
     ]
     return {"text": f"{heading}: {update.text}"[:3000], "blocks": blocks}
+
+
+EVIDENCE_ON_CARD = 3  # lines per failing check on the card; the rest go to the thread
+
+
+def triage_card(incident: Incident, report: ProbeReport) -> tuple[Message, list[Message]]:
+    """The triage card and its thread replies (full evidence), within Slack's limits."""
+    t = report.triage
+    seconds = (report.finished_at - report.started_at).total_seconds()
+    heading = m.triage_heading(incident_id=incident.id, failing=len(report.failing),
+                               total=len(report.services), seconds=seconds)
+    status_lines = []
+    evidence_lines: list[str] = []
+    for svc in report.services:
+        summary = "; ".join(c.summary for c in svc.checks if c.status.failing) or \
+            "; ".join(c.summary for c in svc.checks)
+        status_lines.append(f"{m.PROBE_EMOJI.get(svc.status.value, '')} *{svc.name}* "
+                            f"{svc.status.value.upper()} - {summary}")
+        for check in svc.checks:
+            if not check.status.failing:
+                continue
+            for line in check.evidence[:EVIDENCE_ON_CARD]:
+                evidence_lines.append(f"*{svc.name}* {check.kind}: {line}")
+    reasons = "\n".join(f"- {m.reason_text(r.code, service=r.service, detail=r.detail)}"
+                        for r in t.reasons)
+    radius = t.blast_radius
+    blocks: list[Block] = [
+        {"type": "header", "text": _plain(heading, limit=150)},
+        *({"type": "section", "text": _mrkdwn(c)} for c in _chunks(status_lines)[:10]),
+        {"type": "section", "text": _mrkdwn(
+            f"*Suspected pattern: {m.PATTERN_TITLES[t.pattern.value]}*\n{reasons}")},
+        {"type": "section", "fields": [
+            _field("First failure", m.first_failure_text(service=t.first_failure,
+                                                          at=t.first_failure_at,
+                                                          basis=t.first_failure_basis)),
+            _field("Shared dependency", t.shared_dependency or m.CARD_NONE),
+            _field("Failing", ", ".join(radius.failing)),
+            _field("Downstream impact", ", ".join(radius.downstream)),
+            _field("Depends on", ", ".join(radius.upstream)),
+            _field("Recovery order", " -> ".join(t.recovery_order)),
+        ]},
+    ]
+    if evidence_lines:
+        blocks += [{"type": "section", "text": _mrkdwn(c)}
+                   for c in _chunks(["*Evidence*", *evidence_lines])[:5]]
+    steps = [f"*Runbook{f' ({t.runbook_service})' if t.runbook_service else ''}*"]
+    steps += ["_Check_"] + [f"{i}. {c}" for i, c in enumerate(t.runbook.check, 1)] if t.runbook.check else []
+    steps += ["_Fix_"] + [f"- {f}" for f in t.runbook.fix] if t.runbook.fix else []
+    if t.runbook.link:
+        steps.append(f"<{t.runbook.link}|Runbook>")
+    blocks += [{"type": "section", "text": _mrkdwn(c)} for c in _chunks(steps)[:3]]
+    blocks.append({"type": "actions", "block_id": "triage_actions", "elements": [
+        _button(m.TRIAGE_BUTTON, ACTION_RUN_DIAGNOSTICS, incident.id)]})
+    blocks = blocks[:MAX_BLOCKS]
+    fallback = f"{heading}: {m.PATTERN_TITLES[t.pattern.value]}"
+    thread: list[Message] = []
+    full = []
+    for svc in report.failing:
+        for check in svc.checks:
+            if check.status.failing:
+                full.append(f"*{svc.name}* {check.kind} `{check.target}` - {check.summary}")
+                full += [f"> {line}" for line in check.evidence]
+    if full:
+        thread = paged(m.TRIAGE_EVIDENCE_THREAD, full, fallback=m.TRIAGE_EVIDENCE_THREAD)
+    return {"text": fallback, "blocks": blocks}, thread
+
+
+def regression_message(incident: Incident, report: ProbeReport, regressed: list[str]) -> Message:
+    text = m.regression(incident_id=incident.id, services=regressed)
+    lines = [text]
+    for svc in report.services:
+        if svc.name in regressed:
+            for check in svc.checks:
+                if check.status.failing:
+                    lines.append(f"*{svc.name}* {check.kind}: {check.summary}")
+                    lines += [f"> {e}" for e in check.evidence[:EVIDENCE_ON_CARD]]
+    return {"text": text, "blocks": [{"type": "section", "text": _mrkdwn(c)}
+                                     for c in _chunks(lines)[:MAX_BLOCKS]]}
+
+
+def still_failing_message(text: str, *, incident_id: str, summary: str) -> Message:
+    import json
+
+    value = json.dumps({"id": incident_id, "summary": summary[:1500]})
+    return {"text": text, "blocks": [
+        {"type": "section", "text": _mrkdwn(text)},
+        {"type": "actions", "block_id": "resolve_anyway", "elements": [
+            _button(m.RESOLVE_ANYWAY_BUTTON, ACTION_RESOLVE_ANYWAY, value, style="danger")]}]}
 
 
 def _chunks(lines: list[str], *, limit: int = MAX_SECTION) -> list[str]:

@@ -22,7 +22,7 @@ from bot.core.ports import Deps
 from bot.slack import blocks
 from bot.slack.parse import Request, parse
 from bot.slack.war_room import SlackWarRoom
-from commands import ack, assign, declare, note, resolve, severity, status, update
+from commands import ack, assign, declare, note, probe, resolve, severity, status, update
 
 log = structlog.get_logger(__name__)
 COMMAND = "/incident"
@@ -39,9 +39,10 @@ def _request_key(body: dict[str, Any]) -> str:
 
 
 class Listeners:
-    def __init__(self, deps: Deps, *, war_room: SlackWarRoom) -> None:
+    def __init__(self, deps: Deps, *, war_room: SlackWarRoom, probe_on_declare: bool = True) -> None:
         self.deps = deps
         self.war_room = war_room
+        self.probe_on_declare = probe_on_declare
         self.types = [m.TYPE_GENERAL, *deps.policy.escalation.by_type.keys()]
 
     # ------------------------------------------------------------ /incident
@@ -56,6 +57,9 @@ class Listeners:
             await self._declare_from_text(req, command=command, ack=ack, respond=respond,
                                           client=client)
             return
+        if req.sub in {"probe", "resolve"}:
+            await self._ack_then_run(req, user=user, channel=channel, ack=ack, respond=respond)
+            return
         try:
             reply, rest = await self._run(req, user=user, channel=channel)
         except errors.WarroomError as exc:
@@ -64,6 +68,64 @@ class Listeners:
         await ack(reply)
         for page in rest:
             await respond(**page, response_type="ephemeral")
+
+    async def _ack_then_run(self, req: Request, *, user: str, channel: str | None, ack,
+                            respond) -> None:  # noqa: ANN001
+        """Commands that may probe: cheap checks in the ack, the slow part after it."""
+        target = {"actor": user, "channel_id": channel, "incident_id": req.incident_id}
+        try:
+            if req.sub == "probe":
+                cmd = probe.ProbeInput(**target, services=req.services)
+                probe.validate(cmd, self.deps)
+                incident = await status.run(status.StatusInput(**target), self.deps)
+                names = probe.services_for(incident, self.deps, named=req.services)
+                await ack(_ephemeral(m.probe_started(count=len(names))))
+                await self._probe(incident, named=req.services, actor=user, respond=respond)
+                return
+            rcmd = resolve.ResolveInput(**target, summary=req.text, force=req.force)
+            if not await resolve.needs_verification(rcmd, self.deps):
+                change = await resolve.run(rcmd, self.deps)
+                await ack(self._resolved_reply(change, user=user))
+                return
+            incident = await status.run(status.StatusInput(**target), self.deps)
+            await ack(_ephemeral(m.resolve_checking(
+                services=resolve.affected_services(incident, self.deps))))
+        except errors.WarroomError as exc:
+            await ack(_ephemeral(m.render_error(exc)))
+            return
+        try:
+            change = await resolve.run(rcmd, self.deps)
+        except errors.StillFailing as exc:
+            await respond(**blocks.still_failing_message(m.render_error(exc), incident_id=exc.incident_id,
+                                                         summary=exc.summary),
+                          response_type="ephemeral", replace_original=False)
+            return
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        await respond(**self._resolved_reply(change, user=user), replace_original=False)
+
+    def _resolved_reply(self, change, *, user: str) -> dict[str, Any]:  # noqa: ANN001
+        inc = change.incident
+        return {"response_type": "in_channel", "text": m.resolved(
+            incident_id=inc.id, by=user, took=inc.age(self.deps.clock.now()))}
+
+    async def _probe(self, incident, *, named: list[str], actor: str | None, respond=None) -> None:  # noqa: ANN001
+        bound = log.bind(incident_id=incident.id)
+        try:
+            result = await probe.probe_incident(incident, self.deps, named=named, actor=actor)
+            bound.info("probe.done", pattern=result.report.triage.pattern.value,
+                       failing=[s.name for s in result.report.failing])
+        except errors.WarroomError as exc:
+            bound.warning("probe.failed", error=repr(exc))
+            if respond is not None:
+                await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+
+    async def _auto_probe(self, incident) -> None:  # noqa: ANN001
+        prober = self.deps.prober
+        if self.probe_on_declare and prober is not None and prober.probed_services() \
+                and incident.channel_id:
+            await self._probe(incident, named=[], actor=None)
 
     async def _run(self, req: Request, *, user: str, channel: str | None
                    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -114,11 +176,6 @@ class Listeners:
                     **target, text=req.text,
                     status=Status(req.status) if req.status else None), deps)
                 return _ephemeral(m.update_posted(incident_id=change.incident.id)), []
-            case "resolve":
-                change = await resolve.run(resolve.ResolveInput(**target, summary=req.text), deps)
-                inc = change.incident
-                return {"response_type": "in_channel", "text": m.resolved(
-                    incident_id=inc.id, by=user, took=inc.age(now))}, []
         raise errors.UnknownSubcommand(req.sub)
 
     async def _declare_from_text(self, req: Request, *, command, ack, respond, client) -> None:  # noqa: ANN001
@@ -149,6 +206,8 @@ class Listeners:
             await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
             return
         await respond(**_ephemeral(self._declared_text(result)), replace_original=False)
+        if not result.repeated:
+            await self._auto_probe(result.incident)
 
     @staticmethod
     def _declared_text(result: declare.Declared) -> str:
@@ -248,6 +307,8 @@ class Listeners:
             except Exception as exc:  # the origin channel may not have the bot: not fatal
                 log.info("declare.ephemeral_skipped", incident_id=result.incident.id,
                          error=type(exc).__name__)
+        if not result.repeated:
+            await self._auto_probe(result.incident)
 
     async def on_update_view(self, ack, body, view) -> None:  # noqa: ANN001
         values = _values(view)
@@ -273,17 +334,68 @@ class Listeners:
             return
         await ack()
 
-    async def on_resolve_view(self, ack, body, view) -> None:  # noqa: ANN001
+    async def on_resolve_view(self, ack, body, view, client) -> None:  # noqa: ANN001
         values = _values(view)
         user = body["user"]["id"]
         cmd = resolve.ResolveInput(actor=user, incident_id=view["private_metadata"],
                                    summary=(values.get("summary") or "").strip())
         try:
-            change = await resolve.run(cmd, self.deps)
+            await resolve.needs_verification(cmd, self.deps)
         except errors.WarroomError as exc:
             await ack(response_action="errors", errors={"summary": m.render_error(exc)})
             return
         await ack()
+        await self._resolve_and_say(cmd, user=user, client=client)
+
+    async def _resolve_and_say(self, cmd, *, user: str, client) -> None:  # noqa: ANN001
+        try:
+            change = await resolve.run(cmd, self.deps)
+        except errors.StillFailing as exc:
+            incident = await self.deps.store.get(exc.incident_id)
+            if incident.channel_id:
+                message = blocks.still_failing_message(m.render_error(exc),
+                                                       incident_id=exc.incident_id,
+                                                       summary=exc.summary)
+                try:
+                    await client.chat_postEphemeral(channel=incident.channel_id, user=user,
+                                                    **message)
+                except Exception as post_exc:  # nothing else to tell: log it
+                    log.warning("resolve.blocked_notice_failed", incident_id=exc.incident_id,
+                                error=type(post_exc).__name__)
+            return
+        except errors.WarroomError as exc:
+            log.info("resolve.refused", incident_id=cmd.incident_id, error=repr(exc))
+            return
+        inc = change.incident
+        await self._say(inc, m.resolved(incident_id=inc.id, by=user,
+                                        took=inc.age(self.deps.clock.now())))
+
+    async def on_run_diagnostics(self, ack, body, respond) -> None:  # noqa: ANN001
+        await ack()
+        user, incident_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            probe.validate(probe.ProbeInput(actor=user, incident_id=incident_id), self.deps)
+            incident = await self.deps.store.get(incident_id)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        await self._probe(incident, named=[], actor=user, respond=respond)
+
+    async def on_resolve_anyway(self, ack, body, respond, client) -> None:  # noqa: ANN001
+        await ack()
+        user = body["user"]["id"]
+        try:
+            data = json.loads(body["actions"][0]["value"])
+            cmd = resolve.ResolveInput(actor=user, incident_id=data["id"],
+                                       summary=data.get("summary", ""), force=True)
+        except (ValueError, KeyError, ValidationError):
+            return
+        try:
+            change = await resolve.run(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        await respond(delete_original=True)
         inc = change.incident
         await self._say(inc, m.resolved(incident_id=inc.id, by=user,
                                         took=inc.age(self.deps.clock.now())))
@@ -314,13 +426,16 @@ def _meta(view: dict[str, Any]) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def register(app: AsyncApp, deps: Deps, *, war_room: SlackWarRoom) -> Listeners:
-    listeners = Listeners(deps, war_room=war_room)
+def register(app: AsyncApp, deps: Deps, *, war_room: SlackWarRoom,
+             probe_on_declare: bool = True) -> Listeners:
+    listeners = Listeners(deps, war_room=war_room, probe_on_declare=probe_on_declare)
     app.command(COMMAND)(listeners.on_command)
     app.action(blocks.ACTION_ACK)(listeners.on_ack_button)
     app.action(blocks.ACTION_ESCALATE)(listeners.on_escalate_button)
     app.action(blocks.ACTION_POST_UPDATE)(listeners.on_update_button)
     app.action(blocks.ACTION_RESOLVE)(listeners.on_resolve_button)
+    app.action(blocks.ACTION_RUN_DIAGNOSTICS)(listeners.on_run_diagnostics)
+    app.action(blocks.ACTION_RESOLVE_ANYWAY)(listeners.on_resolve_anyway)
     app.view(blocks.VIEW_DECLARE)(listeners.on_declare_view)
     app.view(blocks.VIEW_UPDATE)(listeners.on_update_view)
     app.view(blocks.VIEW_RESOLVE)(listeners.on_resolve_view)

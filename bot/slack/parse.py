@@ -15,7 +15,7 @@ _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
 UPDATE_STATUSES = ("investigating", "identified", "monitoring")
 NEEDS_INCIDENT = {"status", "update", "ack", "sev", "assign", "note", "timeline", "resolve",
-                  "escalate"}
+                  "escalate", "probe"}
 SUBCOMMANDS = ["declare", *sorted(NEEDS_INCIDENT), "list", "help"]
 
 
@@ -30,6 +30,8 @@ class Request(BaseModel):
     role: str | None = None
     user: str | None = None
     status: str | None = None
+    services: list[str] = []
+    force: bool = False
 
 
 def parse_user(word: str) -> str | None:
@@ -76,6 +78,11 @@ def parse(text: str, *, policy: Policy) -> Request:
         if user is None:
             raise errors.InvalidUser(rest[1], usage=usage)
         return Request(sub=sub, incident_id=incident_id, role=role, user=user)
+    if sub == "probe":
+        return Request(sub=sub, incident_id=incident_id,
+                       services=[w.strip(",").lower() for w in rest if w.strip(",")])
+    if sub == "resolve" and rest and rest[0].lower() in {"--force", "-f", "force"}:
+        return Request(sub=sub, incident_id=incident_id, text=" ".join(rest[1:]), force=True)
     if sub == "update" and rest[0].lower().rstrip(":") in UPDATE_STATUSES:
         status, body = rest[0].lower().rstrip(":"), " ".join(rest[1:])
         if not body:

@@ -19,6 +19,7 @@ from bot.core.clock import Clock
 from bot.core.incident import Incident, StatusUpdate
 from bot.core.policy import Policy
 from bot.core.ports import ChannelRef, IncidentStore, InviteResult
+from bot.core.triage import ProbeReport
 from bot.slack import blocks
 
 log = structlog.get_logger(__name__)
@@ -162,6 +163,21 @@ class SlackWarRoom:
     async def say(self, incident: Incident, text: str) -> None:
         if incident.channel_id:
             await self._call("chat.postMessage", channel=incident.channel_id, text=text)
+
+    async def post_triage(self, incident: Incident, report: ProbeReport) -> None:
+        if not incident.channel_id:
+            return
+        card, thread = blocks.triage_card(incident, report)
+        data = await self._call("chat.postMessage", channel=incident.channel_id, **card)
+        for page in thread:
+            await self._call("chat.postMessage", channel=incident.channel_id,
+                             thread_ts=data["ts"], **page)
+
+    async def post_regression(self, incident: Incident, report: ProbeReport,
+                              regressed: list[str]) -> None:
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id,
+                             **blocks.regression_message(incident, report, regressed))
 
     async def drain(self) -> None:
         """Wait for background card refreshes (shutdown, tests)."""

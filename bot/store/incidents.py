@@ -79,6 +79,13 @@ class RedisIncidentStore:
             raise errors.StoreError("claim_once") from exc
         return earlier.decode() if isinstance(earlier, bytes) else earlier
 
+    async def lease(self, key: str, *, seconds: float) -> bool:
+        try:
+            return bool(await self._r.set(self._k.once(f"lease:{key}"), "1", nx=True,
+                                          px=max(int(seconds * 1000), 1)))
+        except RedisError as exc:
+            raise errors.StoreError("lease") from exc
+
     async def create(self, change: Change) -> Incident | None:
         """Save a new incident; None when it already exists (a repeated request)."""
         incident = change.incident.model_copy(update={"version": 1})

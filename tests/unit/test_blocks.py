@@ -29,7 +29,7 @@ def test_card_has_the_war_room_template_fields_and_stable_action_ids():
         assert f"*{label}*" in text
     assert "INVESTIGATING" in text and "5m" in text
     assert _action_ids(card) == ["incident_ack", "incident_post_update", "incident_escalate",
-                                 "incident_resolve"]
+                                 "incident_run_diagnostics", "incident_resolve"]
 
 
 def test_acknowledged_card_drops_the_ack_button_and_shows_time_to_ack():
