@@ -48,6 +48,49 @@ def check_config(path: Annotated[Optional[Path], typer.Argument(
                                        policy=config.to_policy()))
 
 
+EXIT_BY_STATUS = {"ok": 0, "degraded": 1}
+EXIT_BAD_INPUT = 3
+
+
+@cli.command("probe")
+def probe_command(
+    services: Annotated[Optional[list[str]], typer.Argument(
+        help="services from warroom.yml (default: all with checks)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON object")] = False,
+    config_path: Annotated[Optional[Path], typer.Option(
+        "--config", help="warroom.yml (default: $WARROOM_CONFIG)")] = None,
+) -> None:
+    """Run the diagnostic probes and print a table (exit 0 ok, 1 degraded, 2 down/error/timeout)."""
+    from bot.app import build_prober
+    from bot.core.clock import SystemClock
+    from bot.probes import report_view
+
+    settings = _settings()
+    try:
+        config = load_config(config_path or settings.warroom_config)
+    except errors.ConfigError as exc:
+        _fail(exc.errors, code=EXIT_BAD_INPUT)
+        return
+    prober = build_prober(config, clock=SystemClock())
+    if prober is None or not prober.probed_services():
+        _fail([messages.NO_SERVICES], code=EXIT_BAD_INPUT)
+        return
+    names = list(services or [])
+    unknown = prober.unknown(names)
+    if unknown:
+        _fail([messages.render_error(errors.UnknownService(
+            unknown, known=prober.catalog.names(), usage="warroom probe [SERVICE ...]"))],
+            code=EXIT_BAD_INPUT)
+    report = asyncio.run(report_view.run_with_progress(prober, names or None,
+                                                       quiet=as_json))
+    if as_json:
+        typer.echo(report_view.to_json(report))
+    else:
+        report_view.print_table(report)
+    worst = max((s.status for s in report.services), key=lambda st: st.severity, default=None)
+    raise typer.Exit(EXIT_BY_STATUS.get(worst.value if worst else "ok", 2))
+
+
 @cli.command()
 def serve(
     socket: Annotated[bool, typer.Option("--socket", help="Socket Mode (needs SLACK_APP_TOKEN)")] = False,

@@ -92,6 +92,7 @@ class BotRunner:
                  key_prefix: str) -> None:
         self.slack, self.redis_url, self.clock = slack, redis_url, clock
         self.policy, self.key_prefix = policy, key_prefix
+        self.config = None  # a WarroomConfig with services, for diagnostics tests
         self.bot = None
 
     async def start(self, *, socket_mode: bool = False):
@@ -100,7 +101,8 @@ class BotRunner:
         self.bot = build_bot(token=self.slack.bot_token,
                              signing_secret=None if socket_mode else SIGNING_SECRET,
                              api_url=self.slack.api_url, redis=connect(self.redis_url),
-                             policy=self.policy, clock=self.clock, key_prefix=self.key_prefix)
+                             policy=self.policy, clock=self.clock, key_prefix=self.key_prefix,
+                             config=self.config)
         await self.bot.check_auth()
         port = await self.bot.start(host="127.0.0.1", port=0, socket_mode=socket_mode,
                                     app_token=self.slack.app_token, api_url=self.slack.api_url)
