@@ -176,6 +176,8 @@ def render_error(exc: errors.WarroomError) -> str:
                     f"Services: {', '.join(exc.known) or 'none'}.{tail}")
         case errors.NoServicesConfigured():
             return NO_SERVICES
+        case errors.NoEscalationLevels():
+            return NO_LADDER
         case errors.StillFailing():
             return still_failing(incident_id=exc.incident_id, services=exc.services)
         case errors.UsageError():
@@ -295,8 +297,41 @@ def resolved(*, incident_id: str, by: str, took: timedelta) -> str:
     return f"{mention(by)} resolved {incident_id} after {age(took)}."
 
 
-ESCALATE_NOT_YET = ("Escalation timers are not enabled in this version yet: page the next level "
-                    "by hand for now. The incident is unchanged.")
+def mentions(members: list[str]) -> str:
+    return " ".join(mention(u) for u in members) or "(nobody configured)"
+
+
+def level_notice(*, reason: str, level: int, name: str, members: list[str], waited: str,
+                 by: str | None, note: str, last: bool) -> str:
+    who = mentions(members)
+    match reason:
+        case "declare":
+            return f":pager: Paging level {level} - {name}: {who}"
+        case "manual":
+            text = f":arrow_double_up: {mention(by)} escalated to level {level} - {name}: {who}"
+            return text + (f" ({note})" if note else "")
+        case _ if last:
+            return (f":rotating_light: No acknowledgement after {waited} - {name} is the last "
+                    f"level; notifying them again: {who}")
+        case _:
+            return f":rotating_light: No acknowledgement after {waited} - escalating to {name}: {who}"
+
+
+def level_dm(*, incident_id: str, severity: str, title: str, channel_id: str | None,
+             level: int, name: str) -> str:
+    room = f" in <#{channel_id}>" if channel_id else ""
+    return (f":pager: You are paged for {incident_id} [{severity}] {title}{room} "
+            f"(level {level}, {name}). Press Acknowledge if you have it.")
+
+
+def reminder(*, incident_id: str, mentioned: list[str], every: str) -> str:
+    return (f":memo: {mentions(mentioned)} no status update on {incident_id} for {every}. "
+            "Post one - it is one click if nothing changed.")
+
+
+def escalated_reply(*, incident_id: str, level: int, name: str, by: str) -> str:
+    return f"{mention(by)} escalated {incident_id} to level {level} ({name})."
+NO_LADDER = "No escalation levels are configured (escalation.levels in warroom.yml)."
 NO_OPEN_INCIDENTS = "No open incidents. :white_check_mark:"
 SLACK_FAILED_AFTER_SAVE = "Saved, but Slack failed to show it: {error}."
 
@@ -413,6 +448,14 @@ CARD_BUTTON_UPDATE = "Post update"
 CARD_BUTTON_ESCALATE = "Escalate"
 CARD_BUTTON_RESOLVE = "Resolve"
 CARD_NOT_YET = "not yet"
+
+
+def card_escalation(*, level: int, name: str) -> str:
+    return f"paging level {level} ({name})"
+
+
+def card_breach(*, target: str) -> str:
+    return f":warning: response target {target} breached"
 CARD_NONE = "-"
 CARD_UNKNOWN = "unknown"
 
@@ -490,6 +533,16 @@ def timeline_event(kind: str, *, actor: str | None, text: str, data: dict[str, s
             return f"check {data.get('service')}: {data.get('status', '').upper()}{extra}"
         case "regression":
             return f"regression: {data.get('services')} failing again"
+        case "escalated":
+            verb = "repeated" if data.get("repeat") else "notified"
+            return (f"{verb} level {data.get('level')} {data.get('name')} ({data.get('reason')}): "
+                    + ", ".join(mention(u) for u in data.get("members", "").split(",") if u))
+        case "ack_target_breached":
+            return "acknowledgement target breached"
+        case "reminder_sent":
+            return "status-update reminder sent"
+        case "paged":
+            return f"paged: {data.get('result')}"
         case "resolve_blocked":
             return f"{who} tried to resolve; still failing: {data.get('failing')}"
         case _:

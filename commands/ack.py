@@ -14,4 +14,10 @@ class AckInput(Target):
 
 async def run(cmd: AckInput, deps: Deps) -> Change:
     now = deps.clock.now()
-    return await change_incident(cmd, deps, lambda cur: inc.acknowledge(cur, by=cmd.actor, now=now))
+    change = await change_incident(cmd, deps,
+                                   lambda cur: inc.acknowledge(cur, by=cmd.actor, now=now))
+    if deps.pager is not None and change.incident.pages:
+        for line in await deps.pager.acknowledge(change.incident):
+            await deps.store.append(change.incident.id, inc.TimelineEvent(
+                at=deps.clock.now(), kind=inc.EventKind.paged, data={"result": line}))
+    return change

@@ -12,6 +12,7 @@ from bot.core import errors, incident as inc
 from bot.core.incident import EventKind, Incident, TimelineEvent
 from bot.core.naming import channel_name, incident_id
 from bot.core.ports import Deps
+from commands import escalate, timers
 
 log = structlog.get_logger(__name__)
 CHANNEL_ATTEMPTS = 20
@@ -143,6 +144,10 @@ async def _open_war_room(incident: Incident, *, day: date, deps: Deps, log) -> D
                 data={"channel": deps.policy.channels.announce}))
         except errors.ChatError as exc:
             await failed("announce", exc)
+
+    # 5. level 1 of the ladder (message + DMs when the severity pages), then the timers
+    incident = await escalate.notify_first(incident, deps)
+    await timers.schedule(incident, deps)
 
     if problems:
         try:

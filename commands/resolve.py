@@ -54,4 +54,8 @@ async def run(cmd: ResolveInput, deps: Deps) -> Change:
         cur, by=cmd.actor, now=now, summary=cmd.summary))
     if deps.policy.channels.announce:
         await deps.chat.announce(change.incident, kind="resolved")
+    if deps.pager is not None and change.incident.pages:
+        for line in await deps.pager.resolve(change.incident):
+            await deps.store.append(change.incident.id, inc.TimelineEvent(
+                at=deps.clock.now(), kind=EventKind.paged, data={"result": line}))
     return change

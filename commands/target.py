@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from bot.core import errors
 from bot.core.incident import Change, Incident
 from bot.core.ports import Deps
+from commands import timers
 
 
 log = structlog.get_logger(__name__)
@@ -36,4 +37,5 @@ async def change_incident(target: Target, deps: Deps, transition) -> Change:
     log.info("incident.changed", incident_id=incident.id, actor=target.actor,
              events=[e.kind.value for e in change.events], version=change.incident.version)
     await deps.chat.refresh_card(incident.id)
+    await timers.schedule(change.incident, deps)
     return change

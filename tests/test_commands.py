@@ -179,13 +179,16 @@ async def test_post_update_button_opens_prefilled_modal_and_submission_updates(b
     await card_shows(slack, channel, "IDENTIFIED")
 
 
-async def test_escalate_button_says_timers_come_later(bot, slack):
+async def test_escalate_button_notifies_the_next_level_now(bot, slack):
     channel = await opened(slack)
     ts = slack.workspace.pins(channel.id)[0].ts
     await slack.platform.click(user=BOB, channel=channel.id, message_ts=ts,
                                action_id="incident_escalate", value=ID)
-    await eventually(lambda: [e for e in slack.workspace.ephemerals(user=BOB)
-                              if "Escalation timers are not enabled" in e.text])
+    notice = await eventually(lambda: [m for m in slack.workspace.messages(channel.id)
+                                       if "escalated to level 2" in (m.text or "")])
+    assert "Engineering manager: <@U0CAROL>" in notice[0].text
+    await eventually(lambda: CAROL in slack.workspace.members(channel.id))
+    assert (await bot.store.get(ID)).ladder.level == 2
 
 
 async def test_resolve_button_opens_modal_and_resolves(bot, slack):

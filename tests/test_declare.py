@@ -186,7 +186,8 @@ async def test_one_bad_responder_id_falls_back_to_inviting_each_user(runner, sla
     invites = slack.web_api.calls("conversations.invite")
     assert len(invites) >= 3  # the batch, then one call per user
     problem = await eventually(lambda: [m for m in slack.workspace.messages(channel.id)
-                                        if "U0NOSUCH" in (m.text or "")])
+                                        if "U0NOSUCH" in (m.text or "")
+                                        and "failed" in (m.text or "")])
     assert "user_not_found" in problem[0].text
 
 

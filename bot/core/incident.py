@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from bot.core import errors
+from bot.core.escalation import (KIND_BREACH, KIND_ESCALATE, KIND_REMIND, EscalationState, Step,
+                                 escalate_token, interval_after, remind_token)
 from bot.core.policy import Escalation, Severity
 
 if TYPE_CHECKING:
@@ -44,6 +46,10 @@ class EventKind(StrEnum):
     probe_result = "probe_result"
     regression = "regression"
     resolve_blocked = "resolve_blocked"
+    escalated = "escalated"
+    ack_target_breached = "ack_target_breached"
+    reminder_sent = "reminder_sent"
+    paged = "paged"
 
 
 class TimelineEvent(BaseModel):
@@ -105,6 +111,8 @@ class Incident(BaseModel):
     # snapshots taken at declare
     policy: Severity
     escalation: Escalation = Escalation()
+    ladder: EscalationState = Field(default_factory=EscalationState)
+    reminded_at: datetime | None = None
     version: int = 0
 
     @property
@@ -118,6 +126,16 @@ class Incident(BaseModel):
     def age(self, now: datetime) -> timedelta:
         end = self.resolved_at or now
         return end - self.declared_at
+
+    def by_type_contacts(self) -> tuple[str, ...]:
+        if not self.incident_type:
+            return ()
+        return tuple(self.escalation.by_type.get(self.incident_type, ()))
+
+    @property
+    def pages(self) -> bool:
+        """Whether this incident runs the escalation ladder (its severity pages)."""
+        return self.policy.page and bool(self.escalation.levels)
 
     def time_to_acknowledge(self) -> timedelta | None:
         if self.acknowledged_at is None:
@@ -177,7 +195,8 @@ def acknowledge(incident: Incident, *, by: str, now: datetime) -> Change:
         raise errors.AlreadyAcknowledged(
             incident.id, by=incident.acknowledged_by, at=incident.acknowledged_at
         )
-    new = incident.model_copy(update={"acknowledged_by": by, "acknowledged_at": now})
+    new = incident.model_copy(update={"acknowledged_by": by, "acknowledged_at": now,
+                                      "ladder": _bumped(incident)})
     took = now - incident.declared_at
     event = TimelineEvent(
         at=now, kind=EventKind.acknowledged, actor=by,
@@ -193,7 +212,8 @@ def change_severity(incident: Incident, *, severity: Severity, by: str, now: dat
     history = [*incident.severity_history,
                SeverityChange(at=now, by=by, old=incident.severity, new=severity.name)]
     new = incident.model_copy(
-        update={"severity": severity.name, "policy": severity, "severity_history": history}
+        update={"severity": severity.name, "policy": severity, "severity_history": history,
+                "ladder": _bumped(incident)}
     )
     event = TimelineEvent(
         at=now, kind=EventKind.severity_changed, actor=by,
@@ -231,7 +251,8 @@ def post_update(
         raise errors.UsageError(usage="resolve")
     new_status = status or incident.status
     update = StatusUpdate(at=now, by=by, text=text, status=new_status)
-    fields: dict[str, object] = {"last_update": update, "status": new_status}
+    ladder = incident.ladder.model_copy(update={"reminder_epoch": incident.ladder.reminder_epoch + 1})
+    fields: dict[str, object] = {"last_update": update, "status": new_status, "ladder": ladder}
     if impact is not None:
         fields["impact"] = impact
     if hypothesis is not None:
@@ -260,13 +281,77 @@ def resolve(incident: Incident, *, by: str, now: datetime, summary: str = "") ->
     _require_open(incident)
     new = incident.model_copy(update={
         "status": Status.resolved, "resolved_by": by, "resolved_at": now,
-        "summary": summary or incident.summary,
+        "summary": summary or incident.summary, "ladder": _bumped(incident),
     })
     event = TimelineEvent(
         at=now, kind=EventKind.resolved, actor=by, text=summary,
         data={"seconds": str(int((now - incident.declared_at).total_seconds()))},
     )
     return Change(incident=new, events=[event])
+
+
+def _bumped(incident: Incident) -> EscalationState:
+    return incident.ladder.model_copy(update={"epoch": incident.ladder.epoch + 1})
+
+
+class Due(BaseModel):
+    """A timer the incident wants: run `kind` at `at` unless its token went stale."""
+
+    kind: str
+    token: str
+    at: datetime
+
+
+def timers_wanted(incident: Incident) -> list[Due]:
+    """Every timer this incident's current state calls for (pure)."""
+    if not incident.is_open:
+        return []
+    out: list[Due] = []
+    state = incident.ladder
+    if incident.acknowledged_at is None:
+        if incident.pages and state.level >= 1 and state.notified_at is not None:
+            levels = incident.escalation.levels
+            nxt = min(state.level + 1, len(levels))
+            out.append(Due(kind=KIND_ESCALATE, token=escalate_token(state, nxt),
+                           at=state.notified_at + interval_after(levels, state.level)))
+        if incident.policy.ack_within and state.breached_at is None:
+            out.append(Due(kind=KIND_BREACH, token=incident.severity,
+                           at=incident.declared_at + incident.policy.ack_within))
+    if incident.policy.update_every:
+        since = max(t for t in (incident.declared_at,
+                                incident.last_update.at if incident.last_update else None,
+                                incident.reminded_at) if t is not None)
+        out.append(Due(kind=KIND_REMIND, token=remind_token(state),
+                       at=since + incident.policy.update_every))
+    return out
+
+
+def notify(incident: Incident, step: Step, *, now: datetime, reason: str,
+           by: str | None = None) -> Change:
+    """Record that `step`'s level was notified; `reason` is declare | timer | manual."""
+    state = incident.ladder
+    epoch = state.epoch + (1 if reason == "manual" else 0)  # supersedes the scheduled step
+    ladder = state.model_copy(update={
+        "epoch": epoch, "level": step.level, "notified_at": now,
+        "repeats": state.repeats + 1 if step.repeat else state.repeats})
+    event = TimelineEvent(at=now, kind=EventKind.escalated, actor=by, data={
+        "level": str(step.level), "name": step.name, "members": ",".join(step.members),
+        "reason": reason, "repeat": "yes" if step.repeat else ""})
+    return Change(incident=incident.model_copy(update={"ladder": ladder}), events=[event])
+
+
+def breach(incident: Incident, *, now: datetime) -> Change:
+    ladder = incident.ladder.model_copy(update={"breached_at": now})
+    target = incident.policy.ack_within
+    event = TimelineEvent(at=now, kind=EventKind.ack_target_breached, data={
+        "ack_within": str(int(target.total_seconds())) if target else ""})
+    return Change(incident=incident.model_copy(update={"ladder": ladder}), events=[event])
+
+
+def remind(incident: Incident, *, now: datetime, mentioned: list[str]) -> Change:
+    event = TimelineEvent(at=now, kind=EventKind.reminder_sent,
+                          data={"mentioned": ",".join(mentioned)})
+    return Change(incident=incident.model_copy(update={"reminded_at": now}), events=[event])
 
 
 def record_probe(incident: Incident, report: "ProbeReport", *, by: str | None) -> Change:

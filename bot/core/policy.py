@@ -39,6 +39,8 @@ class EscalationLevel(BaseModel):
     name: str
     after: timedelta | None = None
     notify: tuple[str, ...] = ()
+    webhook: str | None = None        # POST a JSON notification (paging beyond Slack)
+    pagerduty_key: str | None = None  # PagerDuty Events API v2 routing key
 
 
 class Escalation(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from typing import Protocol
 
@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from bot.core.catalog import Catalog
 from bot.core.clock import Clock
+from bot.core.escalation import Step
 from bot.core.incident import Change, Incident, StatusUpdate, TimelineEvent
 from bot.core.policy import Policy
 from bot.core.triage import ProbeReport
@@ -62,6 +63,22 @@ class WarRoom(Protocol):
         """The triage card in the incident channel (long evidence in a thread)."""
     async def post_regression(self, incident: Incident, report: ProbeReport,
                               regressed: list[str]) -> None: ...
+    async def notify_level(self, incident: Incident, step: Step, *, reason: str,
+                           by: str | None = None, note: str = "") -> None:
+        """Channel message naming the level, invite every member, DM each with Acknowledge."""
+    async def remind(self, incident: Incident, *, mentioned: list[str]) -> None: ...
+
+
+class Timers(Protocol):
+    async def schedule(self, kind: str, incident_id: str, token: str, *, due: datetime) -> None: ...
+
+
+class Pager(Protocol):
+    """Paging beyond Slack (webhooks, PagerDuty); never raises, records what it sent."""
+
+    async def trigger(self, incident: Incident, step: Step) -> list[str]: ...
+    async def acknowledge(self, incident: Incident) -> list[str]: ...
+    async def resolve(self, incident: Incident) -> list[str]: ...
 
 
 class Prober(Protocol):
@@ -78,3 +95,5 @@ class Deps:
     policy: Policy
     catalog: Catalog = Catalog()
     prober: Prober | None = None
+    timers: Timers | None = None
+    pager: Pager | None = None

@@ -8,6 +8,7 @@ from typing import Any
 from bot import messages as m
 from bot.core.incident import Incident, Status, StatusUpdate, TimelineEvent
 from bot.core.policy import Policy
+from bot.core.escalation import Step
 from bot.core.triage import ProbeReport
 
 # public contract: users build workflows on these action ids
@@ -75,6 +76,12 @@ def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = 
     if incident.acknowledged_at is not None:
         ack = (f"{m.mention(incident.acknowledged_by)} after "
                f"{m.age(incident.time_to_acknowledge())}")
+    elif incident.ladder.level and incident.escalation.levels:
+        level = incident.escalation.levels[min(incident.ladder.level, len(incident.escalation.levels)) - 1]
+        ack += f" · {m.card_escalation(level=incident.ladder.level, name=level.name)}"
+    if incident.ladder.breached_at is not None and incident.policy.ack_within:
+        late = m.card_breach(target=m.age(incident.policy.ack_within))
+        ack = f"{ack}\n{late}"
     last = m.CARD_NONE
     if incident.last_update is not None:
         u = incident.last_update
@@ -220,6 +227,24 @@ def triage_card(incident: Incident, report: ProbeReport) -> tuple[Message, list[
     if full:
         thread = paged(m.TRIAGE_EVIDENCE_THREAD, full, fallback=m.TRIAGE_EVIDENCE_THREAD)
     return {"text": fallback, "blocks": blocks}, thread
+
+
+def level_dm(incident: Incident, step: Step) -> Message:
+    text = m.level_dm(incident_id=incident.id, severity=incident.severity, title=incident.title,
+                      channel_id=incident.channel_id, level=step.level, name=step.name)
+    return {"text": text, "blocks": [
+        {"type": "section", "text": _mrkdwn(text)},
+        {"type": "actions", "block_id": "page_actions", "elements": [
+            _button(m.CARD_BUTTON_ACK, ACTION_ACK, incident.id, style="primary")]}]}
+
+
+def reminder_message(incident: Incident, *, mentioned: list[str]) -> Message:
+    every = m.age(incident.policy.update_every) if incident.policy.update_every else ""
+    text = m.reminder(incident_id=incident.id, mentioned=mentioned, every=every)
+    return {"text": text, "blocks": [
+        {"type": "section", "text": _mrkdwn(text)},
+        {"type": "actions", "block_id": "reminder_actions", "elements": [
+            _button(m.CARD_BUTTON_UPDATE, ACTION_POST_UPDATE, incident.id, style="primary")]}]}
 
 
 def regression_message(incident: Incident, report: ProbeReport, regressed: list[str]) -> Message:

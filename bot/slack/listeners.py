@@ -22,7 +22,8 @@ from bot.core.ports import Deps
 from bot.slack import blocks
 from bot.slack.parse import Request, parse
 from bot.slack.war_room import SlackWarRoom
-from commands import ack, assign, declare, note, probe, resolve, severity, status, update
+from commands import (ack, assign, declare, escalate, note, probe, resolve, severity, status,
+                      update)
 
 log = structlog.get_logger(__name__)
 COMMAND = "/incident"
@@ -146,8 +147,12 @@ class Listeners:
                 pages = blocks.timeline(incident, events)
                 return {"response_type": "ephemeral", **pages[0]}, pages[1:]
             case "escalate":
-                await status.run(status.StatusInput(**target), deps)
-                return _ephemeral(m.ESCALATE_NOT_YET), []
+                change = await escalate.run(escalate.EscalateInput(**target, reason=req.text),
+                                            deps)
+                level = change.incident.ladder.level
+                name = change.incident.escalation.levels[level - 1].name
+                return {"response_type": "in_channel", "text": m.escalated_reply(
+                    incident_id=change.incident.id, level=level, name=name, by=user)}, []
             case "ack":
                 change = await ack.run(ack.AckInput(**target), deps)
                 inc = change.incident
@@ -243,9 +248,14 @@ class Listeners:
         assert took is not None
         await self._say(inc, m.acknowledged(incident_id=inc.id, by=user, took=took))
 
-    async def on_escalate_button(self, ack, respond) -> None:  # noqa: ANN001
+    async def on_escalate_button(self, ack, body, respond) -> None:  # noqa: ANN001
         await ack()
-        await respond(**_ephemeral(m.ESCALATE_NOT_YET), replace_original=False)
+        user, incident_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            await escalate.run(escalate.EscalateInput(actor=user, incident_id=incident_id),
+                               self.deps)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
 
     async def on_update_button(self, ack, body, respond, client) -> None:  # noqa: ANN001
         await ack()

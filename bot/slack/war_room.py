@@ -16,6 +16,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import messages as m
 from bot.core import errors
 from bot.core.clock import Clock
+from bot.core.durations import format_duration
+from bot.core.escalation import Step, interval_after
 from bot.core.incident import Incident, StatusUpdate
 from bot.core.policy import Policy
 from bot.core.ports import ChannelRef, IncidentStore, InviteResult
@@ -178,6 +180,36 @@ class SlackWarRoom:
         if incident.channel_id:
             await self._call("chat.postMessage", channel=incident.channel_id,
                              **blocks.regression_message(incident, report, regressed))
+
+    async def notify_level(self, incident: Incident, step: Step, *, reason: str,
+                           by: str | None = None, note: str = "") -> None:
+        """Channel message naming the level; invites (groups expanded); a DM each with
+        Acknowledge when the severity pages."""
+        levels = incident.escalation.levels
+        waited = format_duration(interval_after(levels, max(step.level - 1, 1))
+                                 if not step.repeat else interval_after(levels, step.level))
+        text = m.level_notice(reason=reason, level=step.level, name=step.name,
+                              members=step.members, waited=waited, by=by, note=note,
+                              last=step.repeat)
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id, text=text)
+            if reason != "declare":  # declare already invited level 1
+                await self.invite(incident.channel_id, step.members)
+        if not incident.pages:
+            return
+        dm = blocks.level_dm(incident, step)
+        for person in await self._expand(step.members):
+            try:
+                opened = await self._call("conversations.open", users=person)
+                await self._call("chat.postMessage", channel=opened["channel"]["id"], **dm)
+            except errors.ChatError as exc:
+                log.warning("escalate.dm_failed", incident_id=incident.id, user=person,
+                            error=exc.error)
+
+    async def remind(self, incident: Incident, *, mentioned: list[str]) -> None:
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id,
+                             **blocks.reminder_message(incident, mentioned=mentioned))
 
     async def drain(self) -> None:
         """Wait for background card refreshes (shutdown, tests)."""
