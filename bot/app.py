@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import httpx
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
@@ -25,8 +26,12 @@ from bot.core.policy import Policy
 from bot.core.ports import Deps, Prober
 from bot.slack.listeners import register
 from bot.slack.war_room import SlackWarRoom
+from bot.paging import PAGERDUTY_EVENTS_URL, HttpPager
 from bot.store.incidents import RedisIncidentStore
 from bot.store.keys import Keys
+from bot.store.schedule import QueueTimers
+from bot.store.timers import Job, RedisTimerQueue
+from bot.timers import TimerLoop
 
 log = structlog.get_logger(__name__)
 RATE_LIMIT_RETRIES = 10  # honours Retry-After each time; slack_sdk's default is 1
@@ -61,6 +66,9 @@ class Bot:
     auth_ok: bool = False
     auth_result: AuthorizeResult | None = None
     monitoring_interval: timedelta | None = None
+    timer_loop: Any = None
+    pager_http: Any = None
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
     runner: web.AppRunner | None = None
     port: int | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -117,6 +125,9 @@ class Bot:
         await site.start()
         sockets = site._server.sockets if site._server else []  # noqa: SLF001
         self.port = sockets[0].getsockname()[1] if sockets else port
+        if self.timer_loop is not None:
+            self._stop.clear()
+            self._tasks.append(asyncio.create_task(self.timer_loop.run(self._stop)))
         if self.monitoring_interval and self.deps.prober is not None:
             self._tasks.append(asyncio.create_task(self._monitor_loop(self.monitoring_interval)))
         if socket_mode:
@@ -141,9 +152,11 @@ class Bot:
             await asyncio.sleep(poll)
 
     async def stop(self) -> None:
+        self._stop.set()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
         if self.socket_handler is not None:
             await self.socket_handler.close_async()
         await self.war_room.drain()
@@ -151,7 +164,22 @@ class Bot:
             await self.runner.cleanup()
         if self.session is not None:
             await self.session.close()
+        if self.pager_http is not None:
+            await self.pager_http.aclose()
         await self.redis.aclose()
+
+
+def timer_handlers(deps: Deps) -> dict[str, Any]:
+    """Timer job kind -> the use case that handles it."""
+    from bot.core.escalation import KIND_BREACH, KIND_ESCALATE, KIND_REMIND
+    from commands import breach, escalate, remind
+
+    def call(module: Any) -> Any:
+        async def handle(job: Job) -> None:
+            await module.on_timer(job.incident_id, job.token, deps)
+        return handle
+
+    return {KIND_ESCALATE: call(escalate), KIND_REMIND: call(remind), KIND_BREACH: call(breach)}
 
 
 def build_prober(config: Any, *, clock: Clock) -> Prober | None:
@@ -177,10 +205,16 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
     war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy)
     prober = build_prober(config, clock=clock) if config is not None else None
     catalog = config.to_catalog() if config is not None else Catalog()
+    queue = RedisTimerQueue(redis, keys=Keys(prefix=key_prefix))
+    pager_http = httpx.AsyncClient()
+    pager = HttpPager(pager_http, severity_rank=policy.rank,
+                      pagerduty_url=config.paging.pagerduty_url if config is not None
+                      else PAGERDUTY_EVENTS_URL)
     deps = Deps(store=store, chat=war_room, clock=clock, policy=policy, catalog=catalog,
-                prober=prober)
+                prober=prober, timers=QueueTimers(queue), pager=pager)
+    timer_loop = TimerLoop(queue, clock=clock, handlers=timer_handlers(deps))
     bot = Bot(deps=deps, war_room=war_room, store=store, redis=redis, client=client,
-              token=token, session=session,
+              token=token, session=session, timer_loop=timer_loop, pager_http=pager_http,
               monitoring_interval=config.probes.monitoring_interval if config is not None else None)
 
     async def authorize(**_: Any) -> AuthorizeResult:  # bolt passes args by name: a plain fn

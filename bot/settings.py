@@ -67,10 +67,21 @@ class SeverityConfig(_Strict):
     page: bool = False
 
 
+class PagerDutyConfig(_Strict):
+    routing_key: SecretStr
+
+
 class LevelConfig(_Strict):
     name: str = Field(min_length=1)
     after: Duration | None = None
     notify: list[Contact] = Field(default_factory=list)
+    webhook: str | None = Field(default=None, pattern=r"^https?://")
+    pagerduty: PagerDutyConfig | None = None
+
+
+class PagingConfig(_Strict):
+    pagerduty_url: str = Field(default="https://events.pagerduty.com/v2/enqueue",
+                               pattern=r"^https?://")
 
 
 class EscalationConfig(_Strict):
@@ -141,6 +152,7 @@ class WarroomConfig(_Strict):
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     probes: ProbesConfig = Field(default_factory=ProbesConfig)
+    paging: PagingConfig = Field(default_factory=PagingConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -217,8 +229,10 @@ class WarroomConfig(_Strict):
                      ack_within=s.ack_within, update_every=s.update_every, page=s.page)
             for s in self.severities)
         escalation = DEFAULT_ESCALATION if self.escalation is None else Escalation(
-            levels=tuple(EscalationLevel(name=lv.name, after=lv.after, notify=tuple(lv.notify))
-                         for lv in self.escalation.levels),
+            levels=tuple(EscalationLevel(
+                name=lv.name, after=lv.after, notify=tuple(lv.notify), webhook=lv.webhook,
+                pagerduty_key=lv.pagerduty.routing_key.get_secret_value() if lv.pagerduty else None)
+                for lv in self.escalation.levels),
             by_type={k: tuple(v) for k, v in self.escalation.by_type.items()})
         return Policy(severities=severities, escalation=escalation,
                       channels=Channels(announce=self.channels.announce,
