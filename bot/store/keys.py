@@ -30,3 +30,11 @@ class Keys:
 
     def once(self, key: str) -> str:
         return f"{self.prefix}:once:{key}"
+
+    def timers(self) -> str:
+        """The one sorted set of timer jobs, scored by due time (ms since the epoch)."""
+        return f"{self.prefix}:timers"
+
+    def timer_failures(self) -> str:
+        """Hash member -> failed attempts, only for jobs whose handler has raised."""
+        return f"{self.prefix}:timers:failures"
