@@ -437,6 +437,11 @@ def regression(*, incident_id: str, services: list[str]) -> str:
             f"{', '.join(services)} failing again.")
 
 
+def impact_from_probes(*, failing: list[str], at: datetime | None) -> str:
+    when_text = f" (checks at {at.strftime('%H:%M UTC')})" if at else ""
+    return ", ".join(failing) + when_text
+
+
 NO_SERVICES = ("No services with checks are configured: add a `services:` catalog to "
                "warroom.yml (see README, Diagnostics) to run probes.")
 

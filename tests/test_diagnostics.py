@@ -251,3 +251,16 @@ def test_warroom_probe_cli_prints_table_json_and_exit_codes(tmp_path, closed_por
     assert data["triage"]["pattern"] == "no_fault_found"
     assert {"pattern", "first_failure", "blast_radius", "runbook"} <= set(data["triage"])
     assert unknown.returncode == 3 and "Not in the services catalog: nope" in unknown.stderr
+
+
+async def test_update_modal_is_prefilled_with_the_latest_probe_results(diag_bot, slack):
+    await declare(slack, "declare P1 checkout is failing")
+    channel = await war_room(slack)
+    await eventually(lambda: triage_cards(slack, channel))
+    ts = slack.workspace.pins(channel.id)[0].ts
+    await slack.platform.click(user=BOB, channel=channel.id, message_ts=ts,
+                               action_id="incident_post_update", value=ID)
+    view = await eventually(lambda: slack.workspace.latest_view(BOB))
+    impact = next(b for b in view.blocks if b["block_id"] == "impact")
+    assert "checkout down" in impact["element"]["initial_value"]
+    assert "postgres down" in impact["element"]["initial_value"]

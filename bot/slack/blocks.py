@@ -375,6 +375,15 @@ def declare_modal(policy: Policy, *, severity: str | None, private_metadata: str
     }
 
 
+def _impact(incident: Incident) -> str:
+    """The impact to prefill: the latest triage's failing services, else what was said."""
+    failing = [f"{name} {status}" for name, status in incident.probe_status.items()
+               if status != "ok"]
+    if failing:
+        return m.impact_from_probes(failing=failing, at=incident.probed_at)
+    return incident.impact
+
+
 def update_modal(incident: Incident) -> dict[str, Any]:
     status_options = [_option(m.status_label(s.value), s.value)
                       for s in Status if s is not Status.resolved]
@@ -398,7 +407,7 @@ def update_modal(incident: Incident) -> dict[str, Any]:
                    {"type": "static_select", "action_id": "status", "options": status_options,
                     "initial_option": current}),
             _input("text", m.UPDATE_TEXT_LABEL, text_el("text", last, multiline=True)),
-            _input("impact", m.UPDATE_IMPACT_LABEL, text_el("impact", incident.impact),
+            _input("impact", m.UPDATE_IMPACT_LABEL, text_el("impact", _impact(incident)),
                    optional=True),
             _input("hypothesis", m.UPDATE_HYPOTHESIS_LABEL,
                    text_el("hypothesis", incident.hypothesis), optional=True),
