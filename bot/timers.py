@@ -17,7 +17,13 @@ is still the lease score it was claimed with.
 with a ManualClock). `run(stop)` is the long-running form: it keeps up to
 `concurrency` handlers in flight, claims only as many jobs as it has free slots
 (so a claimed job never waits out its lease in a local queue), completes finished
-jobs in batches, and sleeps `poll` seconds when nothing is due.
+jobs in batches, and sleeps `poll` seconds when nothing is due. Once `stop` is set
+it lets running handlers finish for up to `grace` seconds; if the task running it
+is cancelled instead, running handlers are cancelled at once. Either way a job
+whose handler did not finish stays claimed and fires again after its lease.
+
+Handlers should take well under the lease (30 s by default): the lease is not
+extended while a handler runs, so a slower handler's job is fired a second time.
 """
 
 from __future__ import annotations
@@ -119,6 +125,10 @@ class TimerLoop:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), backoff)
                     backoff = min(backoff * 2, BACKOFF_MAX)
+        except asyncio.CancelledError:
+            for task in inflight:  # cancelled, not stopped: no grace; they retry after the lease
+                task.cancel()
+            raise
         finally:
             await self._drain(inflight, finished)
 
