@@ -12,7 +12,7 @@ from bot.core import errors, incident as inc
 from bot.core.incident import EventKind, Incident, TimelineEvent
 from bot.core.naming import channel_name, incident_id
 from bot.core.ports import Deps
-from commands import escalate, timers
+from commands import escalate
 
 log = structlog.get_logger(__name__)
 CHANNEL_ATTEMPTS = 20
@@ -70,6 +70,7 @@ async def run(cmd: DeclareInput, deps: Deps, *, reservation: Reservation | None 
         return Declared(incident=await deps.store.get(the_id), repeated=True)
     bound = log.bind(incident_id=the_id)
     bound.info("declare.saved", severity=severity.name)
+    created = await escalate.start_ladder(created, deps)
     return await _open_war_room(created, day=day, deps=deps, log=bound)
 
 
@@ -146,8 +147,7 @@ async def _open_war_room(incident: Incident, *, day: date, deps: Deps, log) -> D
             await failed("announce", exc)
 
     # 5. level 1 of the ladder (message + DMs when the severity pages), then the timers
-    incident = await escalate.notify_first(incident, deps)
-    await timers.schedule(incident, deps)
+    await escalate.notify_first(await deps.store.get(incident.id), deps)
 
     if problems:
         try:

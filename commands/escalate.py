@@ -48,15 +48,25 @@ async def notify(incident: Incident, step: Step, deps: Deps, *, reason: str,
     await timers.schedule(incident, deps)
 
 
-async def notify_first(incident: Incident, deps: Deps) -> Incident:
-    """Level 1 at declare (same shape as every other level)."""
+def first_step(incident: Incident) -> Step:
+    return step_for(incident.escalation.levels, 1, by_type=incident.by_type_contacts())
+
+
+async def start_ladder(incident: Incident, deps: Deps) -> Incident:
+    """Right after the incident is saved: level 1 is on record and the next step is a
+    durable timer, so a crash during the Slack work cannot lose the escalation."""
     if not incident.escalation.levels:
         return incident
-    step = step_for(incident.escalation.levels, 1, by_type=incident.by_type_contacts())
     change = await deps.store.mutate(incident.id, lambda cur: inc.notify(
-        cur, step, now=deps.clock.now(), reason="declare"))
-    await notify(change.incident, step, deps, reason="declare")
+        cur, first_step(cur), now=deps.clock.now(), reason="declare"))
+    await timers.schedule(change.incident, deps)
     return change.incident
+
+
+async def notify_first(incident: Incident, deps: Deps) -> None:
+    """Level 1's notification at declare, once the war room exists (same shape as every level)."""
+    if incident.escalation.levels:
+        await notify(incident, first_step(incident), deps, reason="declare")
 
 
 async def run(cmd: EscalateInput, deps: Deps) -> Change:
