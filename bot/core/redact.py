@@ -9,6 +9,7 @@ it (header names, schemes, user names, host names).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
@@ -22,7 +23,10 @@ _SECRET_NAME = (
     r"|(?:[\w.-]*[_.-])?(?:pass|auth)(?:[_.-][\w.-]*)?(?![\w.-])"
     r"|[\w.-]*[_.-]pwd(?![\w.-]))"
 )
-_SCHEMES = r"(?:bearer|basic|token|negotiate|ntlm|apikey|sharedkey|digest|aws4-hmac-sha256|hoba|mutual)"
+# Authorization schemes: a one-word credential follows these ...
+_WORD_SCHEMES = "bearer|basic|token|negotiate|ntlm|apikey|sharedkey"
+# ... and parameter lists (username="x", response="…") follow these.
+_PARAM_SCHEMES = "digest|aws4-hmac-sha256|hoba|mutual"
 _NOT_DONE = r"(?!\*\*\*)(?!(?:bearer|basic|token)\s+\*\*\*)"
 
 
@@ -38,7 +42,21 @@ def _auth_header(match: re.Match[str]) -> str:
     return f"{match.group(1)}{scheme} {MASK}" if scheme else f"{match.group(1)}{MASK}"
 
 
-_PATTERNS: list[tuple[re.Pattern[str], str | object]] = [
+_COOKIE_ATTRIBUTES = {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly",
+                      "partitioned", "priority", "version", "comment"}
+_COOKIE_PAIR = re.compile(r"(^|;[ \t]*)([^=;\s]+)=([^;]*)")
+
+
+def _cookies(match: re.Match[str]) -> str:
+    def one(pair: re.Match[str]) -> str:
+        if pair.group(2).lower() in _COOKIE_ATTRIBUTES or pair.group(3) in ("", MASK):
+            return pair.group(0)
+        return f"{pair.group(1)}{pair.group(2)}={MASK}"
+
+    return match.group(1) + _COOKIE_PAIR.sub(one, match.group(2))
+
+
+_PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     # PEM private keys, whole block (to the end of the text when it is cut off)
     (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----.*?"
                 r"(?:-----END [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----|$)", re.DOTALL), MASK),
@@ -51,17 +69,20 @@ _PATTERNS: list[tuple[re.Pattern[str], str | object]] = [
     # JWTs (header.payload.signature, base64url)
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
     # Authorization headers: keep the header and the scheme, hide the credential
-    (re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?)"
-                r"(?:(digest|aws4-hmac-sha256|hoba|mutual)[ \t]+(?!\*\*\*)(?:[^\"'\r\n]|\"[^\"\r\n]*\")+"
-                r"|(?:(bearer|basic|token|negotiate|ntlm|apikey|sharedkey)[ \t]+)?"
-                r"(?!\*\*\*)(?!" + _SCHEMES + r"\b)[^\s\"',;]+)"),
-     _auth_header),
+    (re.compile(rf"(?i)\b((?:proxy-)?authorization[\"']?[ \t]*[:=][ \t]*[\"']?)"
+                rf"(?:({_PARAM_SCHEMES})[ \t]+(?!\*\*\*)(?:[^\"'\r\n]|\"[^\"\r\n]*\")+"
+                rf"|(?:({_WORD_SCHEMES})[ \t]+)?(?!\*\*\*)"
+                rf"(?!(?:{_WORD_SCHEMES}|{_PARAM_SCHEMES})\b)"
+                r"[^\s\"',;]+)"), _auth_header),
     # Bearer/Basic credentials elsewhere (curl -H, wrapped headers); the credential must
     # look like one (a digit, a symbol or a lower-upper switch) so "basic authentication"
     # is left alone
     (re.compile(r"\b([Bb]earer|[Bb]asic|BEARER|BASIC)\s+"
-                r"(?=[A-Za-z0-9._~+/=-]*(?:[0-9._~+/=-]|[a-z][A-Z]))(?!\*\*\*)[A-Za-z0-9._~+/=-]{8,}"),
+                r"(?=[A-Za-z0-9._~+/=-]*(?:[0-9._~+/=-]|[a-z][A-Z]))(?!\*\*\*)"
+                r"[A-Za-z0-9._~+/=-]{8,}"),
      r"\1 " + MASK),
+    # Cookie / Set-Cookie headers: every cookie's value (attributes like Path stay)
+    (re.compile(r"(?im)\b((?:set-)?cookie[\"']?[ \t]*:[ \t]*)([^\r\n\"']+)"), _cookies),
     # user:password@ in URLs and DSNs (the password may hold an unencoded @)
     (re.compile(r"(?<=://)([^/\s:@]*):(?:[^\s/@]|@(?=[^\s/@]*@))+@"), r"\1:" + MASK + "@"),
     # AWS access key ids
@@ -70,14 +91,15 @@ _PATTERNS: list[tuple[re.Pattern[str], str | object]] = [
     (re.compile(r"(?i)(?<![\w-])(--?(?:password|passwd|pass|token|secret|api-key|apikey)\s+)"
                 r"(?!\*\*\*)(?!-)[^\s\"']+"), r"\1" + MASK),
     # name=value, name: value, "name": "value" where the name says secret
-    (re.compile(rf"(?i)\b({_SECRET_NAME})([\"']?\s*[=:]\s*){_NOT_DONE}"
-                r"(\"(?:[^\"\\\r\n]|\\.)*\"|'[^'\r\n]*'|[^\s&,;\"'<>{}\[\]]+)"), _keep_quotes),
+    (re.compile(rf"(?i)\b({_SECRET_NAME})([\"']?[ \t]*[=:][ \t]*){_NOT_DONE}"
+                r"(\"(?:[^\"\\\r\n]|\\.)*\"|'[^'\r\n]*'"
+                r"|(?:[^\s&,;\"'<>{}\[\]]|&(?![\w.\[\]-]+=))+)"), _keep_quotes),
 ]
 
 
 def redact(text: str) -> str:
     for pattern, replacement in _PATTERNS:
-        text = pattern.sub(replacement, text)  # type: ignore[arg-type]
+        text = pattern.sub(replacement, text)
     return text
 
 
@@ -96,9 +118,10 @@ def safe_url(url: str) -> str:
             netloc = f"{user}@{hostport}" if user else hostport
         query = parts.query
         if query:
-            pairs = [(k, v) for k, v in parse_qsl(query, keep_blank_values=True)
-                     if not re.fullmatch(_SECRET_NAME, k, re.IGNORECASE)]
-            query = urlencode(pairs, safe="/:,")
+            pairs = parse_qsl(query, keep_blank_values=True)
+            kept = [(k, v) for k, v in pairs if not re.fullmatch(_SECRET_NAME, k, re.IGNORECASE)]
+            if len(kept) != len(pairs):
+                query = urlencode(kept, safe="/:,")
         return redact(urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)))
     except ValueError:
         return redact(url)
