@@ -25,7 +25,7 @@ from bot.store.connection import connect
 from bot.store.embedded import EmbeddedRedis
 
 pytest_plugins = ["tests.fixtures.postgres", "tests.fixtures.docker", "tests.fixtures.prometheus",
-                  "tests.fixtures.kubernetes"]
+                  "tests.fixtures.kubernetes", "tests.fixtures.rabbitmq"]
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "manifest.yml"
