@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from bot.core.catalog import Catalog
 from bot.core.clock import Clock, SystemClock
 from bot.core.policy import Policy
 from bot.core.ports import Deps, Prober
+from bot.metrics import Metrics
 from bot.slack.listeners import register
 from bot.slack.war_room import SlackWarRoom
 from bot.paging import PAGERDUTY_EVENTS_URL, HttpPager
@@ -72,12 +74,14 @@ class Bot:
     runner: web.AppRunner | None = None
     port: int | None = None
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    metrics: Metrics = field(default_factory=Metrics)
 
     # ------------------------------------------------------------ HTTP
     def web_app(self, *, http_events: bool) -> web.Application:
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self.metrics.handle)
         if http_events:
             app.router.add_post("/slack/events", self._events)
         return app
@@ -202,7 +206,13 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
     session = aiohttp.ClientSession()
     client = web_client(token=token, base_url=api_url, session=session)
     store = RedisIncidentStore(redis, keys=Keys(prefix=key_prefix))
-    war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy)
+    metrics = Metrics(open_incidents=store.list_open, severities=policy.severity_names())
+    from bot.render import Templates
+
+    templates = Templates(Path(config.templates) if config is not None and config.templates
+                          else None, policy=policy)
+    war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy, templates=templates,
+                            on_error=metrics.slack_error)
     prober = build_prober(config, clock=clock) if config is not None else None
     catalog = config.to_catalog() if config is not None else Catalog()
     queue = RedisTimerQueue(redis, keys=Keys(prefix=key_prefix))
@@ -211,10 +221,13 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
                       pagerduty_url=config.paging.pagerduty_url if config is not None
                       else PAGERDUTY_EVENTS_URL)
     deps = Deps(store=store, chat=war_room, clock=clock, policy=policy, catalog=catalog,
-                prober=prober, timers=QueueTimers(queue), pager=pager)
-    timer_loop = TimerLoop(queue, clock=clock, handlers=timer_handlers(deps))
+                prober=prober, timers=QueueTimers(queue), pager=pager, templates=templates,
+                metrics=metrics)
+    timer_loop = TimerLoop(queue, clock=clock, handlers=timer_handlers(deps),
+                           on_fired=metrics.timer_fired)
     bot = Bot(deps=deps, war_room=war_room, store=store, redis=redis, client=client,
               token=token, session=session, timer_loop=timer_loop, pager_http=pager_http,
+              metrics=metrics,
               monitoring_interval=config.probes.monitoring_interval if config is not None else None)
 
     async def authorize(**_: Any) -> AuthorizeResult:  # bolt passes args by name: a plain fn

@@ -44,6 +44,12 @@ def check_config(path: Annotated[Optional[Path], typer.Argument(
     except errors.ConfigError as exc:
         _fail(exc.errors, code=1)
         return
+    from bot.render import Templates
+
+    problems = Templates(Path(config.templates) if config.templates else None,
+                         policy=config.to_policy()).check()
+    if problems:
+        _fail(problems, code=1)
     typer.echo(messages.config_summary(source=str(target or "built-in defaults"),
                                        policy=config.to_policy()))
 
@@ -89,6 +95,46 @@ def probe_command(
         report_view.print_table(report)
     worst = max((s.status for s in report.services), key=lambda st: st.severity, default=None)
     raise typer.Exit(EXIT_BY_STATUS.get(worst.value if worst else "ok", 2))
+
+
+@cli.command("report")
+def report_command(incident_id: Annotated[str, typer.Argument(help="INC-YYYY-MM-DD-NNN")]) -> None:
+    """Print an incident's post-incident report (Markdown) from Redis."""
+    from bot.core.naming import is_incident_id
+
+    if not is_incident_id(incident_id):
+        _fail([messages.not_an_incident_id(incident_id)], code=EXIT_BAD_INPUT)
+    settings = _settings()
+    text = asyncio.run(_read_report(settings, incident_id.upper()))
+    if text is None:
+        _fail([messages.no_report(incident_id.upper())], code=1)
+    typer.echo(text)
+
+
+async def _read_report(settings: Settings, incident_id: str) -> str | None:
+    from bot.store.connection import connect, reachable
+    from bot.store.embedded import EmbeddedRedis
+    from bot.store.incidents import RedisIncidentStore
+    from bot.store.keys import Keys
+
+    embedded = None
+    if settings.redis_url is None:
+        embedded = EmbeddedRedis(settings.warroom_data_dir).start()
+        url = embedded.url
+    else:
+        url = settings.redis_url.get_secret_value()
+    try:
+        if not await reachable(url):
+            _fail([messages.redis_unreachable(logs.scrub(url))], code=2)
+        redis = connect(url)
+        try:
+            store = RedisIncidentStore(redis, keys=Keys(prefix=settings.warroom_redis_prefix))
+            return await store.report(incident_id)
+        finally:
+            await redis.aclose()
+    finally:
+        if embedded is not None:
+            embedded.stop()
 
 
 @cli.command()
@@ -172,6 +218,13 @@ async def _serve(settings: Settings, *, config, socket_mode: bool, host: str, po
         await bot.stop()
         if embedded is not None:
             embedded.stop()
+
+
+from bot.sandbox.cli_command import sandbox  # noqa: E402
+
+cli.command("sandbox")(sandbox)
+from bot.stats_command import stats  # noqa: E402
+cli.command("stats")(stats)
 
 
 def main() -> None:

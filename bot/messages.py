@@ -68,6 +68,7 @@ CONFIG_DUPLICATE_SERVICE = "service '{value}' is defined twice"
 CONFIG_UNKNOWN_DEPENDENCY = "'{value}' is not a service in this file (services: {known})"
 CONFIG_DEPENDENCY_CYCLE = "dependency cycle: {path}"
 CONFIG_UNKNOWN_PATTERN = "'{value}' is not a failure pattern (patterns: {known})"
+CONFIG_NO_TEMPLATES = "'{value}' is not a folder of templates"
 CONFIG_NOT_A_MAPPING = "the file must be a mapping of settings (severities:, escalation:, ...)"
 
 
@@ -122,6 +123,11 @@ USAGE = {
     "timeline": "`/incident timeline`",
     "resolve": "`/incident resolve [--force] [summary]` - re-checks failing services first",
     "probe": "`/incident probe [service ...]` - run diagnostics now",
+    "action": "`/incident action <text> [@owner] [due YYYY-MM-DD]` - a post-incident action item",
+    "report": "`/incident report` - (re)generate the post-incident report",
+    "close": "`/incident close` - after resolve: generate the report if needed, archive",
+    "drill": "`/incident drill [SEVERITY] <scenario>` - a practice incident, marked DRILL",
+    "customer": "`/incident customer [initial|update|resolution]` - draft a customer message",
     "list": "`/incident list` - every open incident",
     "escalate": "`/incident escalate [reason]`",
     "help": "`/incident help`",
@@ -135,7 +141,8 @@ HELP_FOOTER = ("Inside an incident channel every command applies to that inciden
 def help_text(*, severities: list[str], roles: list[str]) -> str:
     lines = [f"*{HELP_TITLE}*"]
     lines += [f"- {USAGE[k]}" for k in ("declare", "status", "update", "ack", "sev", "assign",
-                                        "note", "timeline", "probe", "resolve", "list")]
+                                        "note", "timeline", "probe", "resolve", "action",
+                                        "report", "close", "drill", "list")]
     lines.append(f"Severities: {', '.join(severities)}. Roles: {', '.join(roles)}.")
     lines.append(HELP_FOOTER)
     return "\n".join(lines)
@@ -176,6 +183,8 @@ def render_error(exc: errors.WarroomError) -> str:
                     f"Services: {', '.join(exc.known) or 'none'}.{tail}")
         case errors.NoServicesConfigured():
             return NO_SERVICES
+        case errors.NotResolvedYet():
+            return f"{exc.incident_id} is not resolved yet: `/incident resolve` first."
         case errors.NoEscalationLevels():
             return NO_LADDER
         case errors.StillFailing():
@@ -267,6 +276,20 @@ UPDATE_HYPOTHESIS_LABEL = "Current hypothesis"
 UPDATE_ACTIONS_LABEL = "Actions in progress (one per line)"
 UPDATE_ETA_LABEL = "ETA to resolution"
 UPDATE_TEXT_REQUIRED = "Say what changed."
+
+CUSTOMER_BUTTON = "Draft customer update"
+CUSTOMER_MODAL_TITLE = "Customer update"
+CUSTOMER_MODAL_SUBMIT = "Mark as sent"
+CUSTOMER_KIND_LABEL = "Message"
+CUSTOMER_TEXT_LABEL = "Text (edit before sending)"
+CUSTOMER_TEXT_REQUIRED = "Write the message to send."
+CUSTOMER_KIND_LABELS = {"initial": "Initial", "update": "Update", "resolution": "Resolution"}
+
+
+def working_on(sub: str, *, incident_id: str) -> str:
+    what = {"report": "Generating the post-incident report", "close": "Closing"}.get(sub, sub)
+    return f"{what} for {incident_id}..."
+
 
 RESOLVE_MODAL_TITLE = "Resolve incident"
 RESOLVE_MODAL_SUBMIT = "Resolve"
@@ -442,12 +465,64 @@ def impact_from_probes(*, failing: list[str], at: datetime | None) -> str:
     return ", ".join(failing) + when_text
 
 
+def report_title(*, incident_id: str) -> str:
+    return f"Post-incident report - {incident_id}"
+
+
+def report_posted(*, incident_id: str) -> str:
+    return (f":page_facing_up: Post-incident report for {incident_id} - 80% written from the "
+            "timeline; fill in the _italic_ parts. `warroom report " + incident_id + "` prints it.")
+
+
+def customer_sent(*, kind: str, by: str, text: str) -> str:
+    return f":mega: Customer {kind} message sent by {mention(by)}:\n>{text}"
+
+
+def customer_draft(*, kind: str, text: str) -> str:
+    return (f":mega: Draft customer {kind} message (press *Draft customer update* to edit "
+            f"and send):\n>{text}")
+
+
+def closed_reply(*, incident_id: str, archived: bool) -> str:
+    return f"{incident_id} is closed." + (" Archiving this channel." if archived else "")
+
+
+def action_added(*, incident_id: str, text: str) -> str:
+    return f"Action item added to {incident_id}: {text}"
+
+
+def pinned_to_timeline(*, author: str | None) -> str:
+    return f"Added {mention(author)}'s message to the timeline."
+
+
+def not_an_incident_id(text: str) -> str:
+    return f"'{text}' is not an incident id like INC-2026-12-01-001."
+
+
+def no_report(incident_id: str) -> str:
+    return (f"No report stored for {incident_id}: it is generated at resolve, or with "
+            "`/incident report`.")
+
+
+def template_error(text: str) -> str:
+    return f"template error: {text}"
+
+
+def sla_met(*, target: str) -> str:
+    return f"met (target {target})"
+
+
+def sla_breached(*, target: str) -> str:
+    return f"BREACHED (target {target})"
+
+
 NO_SERVICES = ("No services with checks are configured: add a `services:` catalog to "
                "warroom.yml (see README, Diagnostics) to run probes.")
 
 
 # ---------------------------------------------------------------- cards
 CARD_HEADER = "Incident War Room"
+DRILL_TAG = "[DRILL]"
 CARD_BUTTON_ACK = "Acknowledge"
 CARD_BUTTON_UPDATE = "Post update"
 CARD_BUTTON_ESCALATE = "Escalate"
@@ -548,6 +623,18 @@ def timeline_event(kind: str, *, actor: str | None, text: str, data: dict[str, s
             return "status-update reminder sent"
         case "paged":
             return f"paged: {data.get('result')}"
+        case "pinned_message":
+            return f"{who} (pinned): {text}"
+        case "customer_update":
+            return f"{who} sent the customer {data.get('kind', '')} message: {text}"
+        case "action_item":
+            owner = f" (owner {mention(data['owner'])})" if data.get("owner") else ""
+            due = f", due {data['due']}" if data.get("due") else ""
+            return f"{who} added action item: {text}{owner}{due}"
+        case "report_generated":
+            return "post-incident report generated"
+        case "closed":
+            return f"{who} closed the incident"
         case "resolve_blocked":
             return f"{who} tried to resolve; still failing: {data.get('failing')}"
         case _:

@@ -68,7 +68,8 @@ class HttpPager:
             out.append(await self._post(self._pd_url, {
                 "routing_key": step.pagerduty_key, "event_action": "trigger",
                 "dedup_key": incident.id,
-                "payload": {"summary": f"{incident.id} [{incident.severity}] {incident.title}"[:1024],
+                "payload": {"summary": (("[DRILL] " if incident.drill else "")
+                                        + f"{incident.id} [{incident.severity}] {incident.title}")[:1024],
                             "source": "warroom", "severity": self._pd_severity(incident),
                             "custom_details": {"level": step.name,
                                                "channel": incident.channel_name}}}))
@@ -94,6 +95,7 @@ class HttpPager:
 
 def _summary(incident: Incident) -> dict[str, Any]:
     return {"id": incident.id, "title": incident.title, "severity": incident.severity,
+            "drill": incident.drill,
             "status": incident.status.value, "channel": incident.channel_name,
             "declared_at": incident.declared_at.isoformat(),
             "acknowledged_by": incident.acknowledged_by}

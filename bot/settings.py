@@ -92,6 +92,8 @@ class EscalationConfig(_Strict):
 class ChannelsConfig(_Strict):
     announce: str | None = None
     prefix: str = "inc"
+    drill_prefix: str = "drill"
+    archive_on_close: bool = True
 
     @field_validator("prefix")
     @classmethod
@@ -121,12 +123,44 @@ class RunbookConfig(_Strict):
         return Runbook(check=tuple(self.check), fix=tuple(self.fix), link=self.link)
 
 
+# ---- SLOs (issue 6, metrics) ----------------------------------------------
+SLO_BAD_TARGET = ("'{value}' is not an SLO target: write a fraction between 0 and 1 like 0.9995, "
+                  "or a percentage like '99.95%'")
+
+
+def _slo_target(value: Any) -> float:
+    """0.9995, or "99.95%" -> 0.9995; strictly between 0 and 1."""
+    bad = PydanticCustomError("slo", SLO_BAD_TARGET, {"value": value})
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise bad
+    text = str(value).strip()
+    try:
+        target = round(float(text[:-1]) / 100, 12) if text.endswith("%") else float(text)
+    except ValueError:
+        raise bad from None
+    if not 0 < target < 1:
+        raise bad
+    return target
+
+
+class SloConfig(_Strict):
+    target: Annotated[float, BeforeValidator(_slo_target)]
+    period: Duration = Field(default_factory=lambda: timedelta(days=30))
+
+
+def _slo_shorthand(value: Any) -> Any:
+    """`slo: 99.95%` is `slo: {target: 99.95%}`."""
+    return {"target": value} if isinstance(value, (str, int, float)) else value
+# ---- end SLOs ---------------------------------------------------------------
+
+
 class ServiceConfig(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=63)
     tier: Tier = Tier.business
     depends_on: list[str] = Field(default_factory=list)
     checks: list[CheckEntry] = Field(default_factory=list)
     runbook: RunbookConfig | None = None
+    slo: Annotated[SloConfig | None, BeforeValidator(_slo_shorthand)] = None  # issue 6 metrics
 
     @field_validator("checks", mode="before")
     @classmethod
@@ -153,6 +187,8 @@ class WarroomConfig(_Strict):
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     probes: ProbesConfig = Field(default_factory=ProbesConfig)
     paging: PagingConfig = Field(default_factory=PagingConfig)
+    templates: str | None = None          # folder of *.md.j2 overrides
+    timeline_reaction: str = Field(default="pushpin", pattern=r"^[a-z0-9_+-]+$")
 
     @field_validator("timezone")
     @classmethod
@@ -236,8 +272,15 @@ class WarroomConfig(_Strict):
             by_type={k: tuple(v) for k, v in self.escalation.by_type.items()})
         return Policy(severities=severities, escalation=escalation,
                       channels=Channels(announce=self.channels.announce,
-                                        prefix=self.channels.prefix),
-                      roles=tuple(self.roles), timezone=self.timezone)
+                                        prefix=self.channels.prefix,
+                                        drill_prefix=self.channels.drill_prefix,
+                                        archive_on_close=self.channels.archive_on_close),
+                      roles=tuple(self.roles), timezone=self.timezone,
+                      timeline_reaction=self.timeline_reaction)
+
+    def slos(self) -> dict[str, tuple[float, timedelta]]:
+        """service -> (SLO target, period), for the services that have an `slo` (issue 6)."""
+        return {s.name: (s.slo.target, s.slo.period) for s in self.services if s.slo is not None}
 
 
 def _path_text(loc: tuple[Any, ...]) -> str:
@@ -310,6 +353,13 @@ def parse_config(text: str, *, source: str = "warroom.yml") -> WarroomConfig:
         raise errors.ConfigError(_format_errors(exc, text=text, source=source),
                                  source=source) from exc
     problems = config.catalog_problems()
+    if config.templates is not None:
+        folder = Path(config.templates).expanduser()
+        if not folder.is_absolute() and source not in ("warroom.yml", "<text>"):
+            folder = Path(source).parent / folder
+            config = config.model_copy(update={"templates": str(folder)})
+        if not folder.is_dir():
+            problems.append((("templates",), messages.CONFIG_NO_TEMPLATES.format(value=folder)))
     if problems:
         lines = _line_index(text)
         raise errors.ConfigError(

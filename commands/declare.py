@@ -26,6 +26,7 @@ class DeclareInput(BaseModel):
     incident_type: str | None = None
     services: list[str] = Field(default_factory=list)
     description: str = ""
+    drill: bool = False
 
 
 class Problem(BaseModel):
@@ -63,11 +64,14 @@ async def run(cmd: DeclareInput, deps: Deps, *, reservation: Reservation | None 
         incident_id=the_id, seq=seq, title=cmd.title, severity=severity,
         escalation=deps.policy.escalation, declared_by=cmd.declared_by, now=now,
         incident_type=cmd.incident_type, services=cmd.services, description=cmd.description,
+        drill=cmd.drill,
     )
     created = await deps.store.create(change)
     if created is None:
         log.info("declare.repeated", incident_id=the_id, fresh=fresh)
         return Declared(incident=await deps.store.get(the_id), repeated=True)
+    if deps.metrics is not None:
+        deps.metrics.observe(change)
     bound = log.bind(incident_id=the_id)
     bound.info("declare.saved", severity=severity.name)
     created = await escalate.start_ladder(created, deps)
@@ -92,7 +96,10 @@ async def _open_war_room(incident: Incident, *, day: date, deps: Deps, log) -> D
     try:
         channel = None
         for attempt in range(CHANNEL_ATTEMPTS):
-            name = channel_name(prefix=deps.policy.channels.prefix, day=day, seq=incident.seq,
+            prefix = deps.policy.channels.prefix
+            if incident.drill:
+                prefix = f"{deps.policy.channels.drill_prefix}-{prefix}"
+            name = channel_name(prefix=prefix, day=day, seq=incident.seq,
                                 title=incident.title, attempt=attempt)
             try:
                 channel = await deps.chat.create_channel(name)

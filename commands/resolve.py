@@ -59,3 +59,14 @@ async def run(cmd: ResolveInput, deps: Deps) -> Change:
             await deps.store.append(change.incident.id, inc.TimelineEvent(
                 at=deps.clock.now(), kind=EventKind.paged, data={"result": line}))
     return change
+
+
+async def wrap_up(incident: Incident, deps: Deps, *, actor: str) -> None:
+    """After resolve: the report (generated and uploaded) and the customer resolution draft."""
+    from commands import report
+
+    if deps.templates is None:
+        return
+    await report.generate(incident, deps, actor=actor)
+    await deps.chat.post_customer_draft(incident, kind="resolution",
+                                        text=deps.templates.customer(incident, kind="resolution"))

@@ -34,6 +34,8 @@ async def change_incident(target: Target, deps: Deps, transition) -> Change:
     """Apply a pure transition to the targeted incident, then refresh its card."""
     incident = await find_incident(target, deps)
     change = await deps.store.mutate(incident.id, transition)
+    if deps.metrics is not None:
+        deps.metrics.observe(change)
     log.info("incident.changed", incident_id=incident.id, actor=target.actor,
              events=[e.kind.value for e in change.events], version=change.incident.version)
     await deps.chat.refresh_card(incident.id)

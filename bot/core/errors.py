@@ -131,6 +131,12 @@ class NothingChanged(IncidentError):
         self.value = value
 
 
+class NotResolvedYet(IncidentError):
+    def __init__(self, incident_id: str) -> None:
+        super().__init__(incident_id)
+        self.incident_id = incident_id
+
+
 class NoEscalationLevels(IncidentError):
     def __init__(self, incident_id: str) -> None:
         super().__init__(incident_id)

@@ -26,7 +26,7 @@ class EscalationState(BaseModel):
     notified_at: datetime | None = None
     repeats: int = 0          # times the last level was repeated
     breached_at: datetime | None = None  # ack_within passed without acknowledgement
-    reminder_epoch: int = 0   # bumped by every posted update
+    reminder_epoch: int = 0   # bumped by every posted update and every reminder sent
 
 
 class Step(BaseModel):

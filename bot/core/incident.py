@@ -47,6 +47,11 @@ class EventKind(StrEnum):
     regression = "regression"
     resolve_blocked = "resolve_blocked"
     escalated = "escalated"
+    pinned_message = "pinned_message"
+    customer_update = "customer_update"
+    action_item = "action_item"
+    report_generated = "report_generated"
+    closed = "closed"
     ack_target_breached = "ack_target_breached"
     reminder_sent = "reminder_sent"
     paged = "paged"
@@ -72,6 +77,14 @@ class StatusUpdate(BaseModel):
     by: str
     text: str
     status: Status
+
+
+class ActionItem(BaseModel):
+    text: str
+    owner: str | None = None
+    due: str | None = None
+    added_by: str
+    added_at: datetime
 
 
 class Incident(BaseModel):
@@ -113,6 +126,10 @@ class Incident(BaseModel):
     escalation: Escalation = Escalation()
     ladder: EscalationState = Field(default_factory=EscalationState)
     reminded_at: datetime | None = None
+    drill: bool = False
+    action_items: list[ActionItem] = Field(default_factory=list)
+    report_at: datetime | None = None
+    closed_at: datetime | None = None
     version: int = 0
 
     @property
@@ -160,6 +177,7 @@ def declare(
     incident_type: str | None = None,
     services: list[str] | None = None,
     description: str = "",
+    drill: bool = False,
 ) -> Change:
     incident = Incident(
         id=incident_id,
@@ -176,10 +194,11 @@ def declare(
         severity_history=[SeverityChange(at=now, by=declared_by, old=None, new=severity.name)],
         policy=severity,
         escalation=escalation,
+        drill=drill,
     )
     event = TimelineEvent(
         at=now, kind=EventKind.declared, actor=declared_by, text=title,
-        data={"severity": severity.name},
+        data={"severity": severity.name, **({"drill": "yes"} if drill else {})},
     )
     return Change(incident=incident, events=[event])
 
@@ -351,7 +370,10 @@ def breach(incident: Incident, *, now: datetime) -> Change:
 def remind(incident: Incident, *, now: datetime, mentioned: list[str]) -> Change:
     event = TimelineEvent(at=now, kind=EventKind.reminder_sent,
                           data={"mentioned": ",".join(mentioned)})
-    return Change(incident=incident.model_copy(update={"reminded_at": now}), events=[event])
+    # a new token: a duplicate or resurrected copy of this reminder's job is stale
+    ladder = incident.ladder.model_copy(update={"reminder_epoch": incident.ladder.reminder_epoch + 1})
+    return Change(incident=incident.model_copy(update={"reminded_at": now, "ladder": ladder}),
+                  events=[event])
 
 
 def record_probe(incident: Incident, report: "ProbeReport", *, by: str | None) -> Change:
@@ -376,6 +398,24 @@ def record_probe(incident: Incident, report: "ProbeReport", *, by: str | None) -
     if failing and not incident.services:
         fields["services"] = failing
     return Change(incident=incident.model_copy(update=fields), events=events)
+
+
+def add_action_item(incident: Incident, *, text: str, owner: str | None, due: str | None,
+                    by: str, now: datetime) -> Change:
+    item = ActionItem(text=text, owner=owner, due=due, added_by=by, added_at=now)
+    event = TimelineEvent(at=now, kind=EventKind.action_item, actor=by, text=text,
+                          data={k: v for k, v in (("owner", owner), ("due", due)) if v})
+    return Change(incident=incident.model_copy(
+        update={"action_items": [*incident.action_items, item]}), events=[event])
+
+
+def close(incident: Incident, *, by: str, now: datetime) -> Change:
+    if incident.is_open:
+        raise errors.NotResolvedYet(incident.id)
+    if incident.closed_at is not None:
+        raise errors.NothingChanged(incident.id, what="status", value="closed")
+    event = TimelineEvent(at=now, kind=EventKind.closed, actor=by)
+    return Change(incident=incident.model_copy(update={"closed_at": now}), events=[event])
 
 
 def record(incident: Incident, event: TimelineEvent, **fields: object) -> Change:

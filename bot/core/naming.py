@@ -27,7 +27,7 @@ def slugify(text: str) -> str:
 
 def channel_name(*, prefix: str, day: date, seq: int, title: str, attempt: int = 0) -> str:
     """`inc-20261201-001-checkout-is-failing`, at most 80 chars; attempt>0 adds `-2`, `-3`…"""
-    head = f"{slugify(prefix) or 'inc'}-{day:%Y%m%d}-{seq:03d}"
+    head = f"{slugify(prefix)[:30] or 'inc'}-{day:%Y%m%d}-{seq:03d}"
     suffix = f"-{attempt + 1}" if attempt else ""
     room = CHANNEL_NAME_MAX - len(head) - len(suffix) - 1
     slug = slugify(title)[: max(room, 0)].rstrip("-_")

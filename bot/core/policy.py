@@ -62,6 +62,8 @@ class Channels(BaseModel):
 
     announce: str | None = None
     prefix: str = "inc"
+    drill_prefix: str = "drill"
+    archive_on_close: bool = True
 
 
 class Policy(BaseModel):
@@ -72,6 +74,7 @@ class Policy(BaseModel):
     channels: Channels = Channels()
     roles: tuple[str, ...] = ("commander", "tech_lead", "comms_lead")
     timezone: str = "UTC"
+    timeline_reaction: str = "pushpin"
 
     def severity_names(self) -> list[str]:
         return [s.name for s in self.severities]

@@ -7,7 +7,9 @@ from typing import Any
 
 from bot import messages as m
 from bot.core.incident import Incident, Status, StatusUpdate, TimelineEvent
-from bot.core.policy import Policy
+from bot.core.policy import DEFAULT_POLICY, Policy
+from typing import TYPE_CHECKING
+
 from bot.core.escalation import Step
 from bot.core.triage import ProbeReport
 
@@ -18,10 +20,12 @@ ACTION_ESCALATE = "incident_escalate"
 ACTION_RESOLVE = "incident_resolve"
 ACTION_RUN_DIAGNOSTICS = "incident_run_diagnostics"
 ACTION_RESOLVE_ANYWAY = "incident_resolve_anyway"
+ACTION_CUSTOMER = "incident_draft_customer_update"
 
 VIEW_DECLARE = "incident_declare_modal"
 VIEW_UPDATE = "incident_update_modal"
 VIEW_RESOLVE = "incident_resolve_modal"
+VIEW_CUSTOMER = "incident_customer_modal"
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -29,6 +33,9 @@ MAX_FIELD = 2000
 
 SEVERITY_EMOJI = [":red_circle:", ":large_orange_circle:", ":large_yellow_circle:",
                   ":large_blue_circle:"]
+if TYPE_CHECKING:
+    from bot.render import Templates
+
 Block = dict[str, Any]
 Message = dict[str, Any]
 
@@ -67,42 +74,19 @@ def severity_badge(incident: Incident, policy: Policy | None = None) -> str:
     return f"{emoji} {incident.severity}{desc}"
 
 
-def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = None) -> Message:
-    """Seed 004's war-room template, with the incident's buttons."""
-    status = m.status_label(incident.status.value)
-    if not incident.is_open:
-        status = f":white_check_mark: {status}"
-    ack = m.CARD_NOT_YET
-    if incident.acknowledged_at is not None:
-        ack = (f"{m.mention(incident.acknowledged_by)} after "
-               f"{m.age(incident.time_to_acknowledge())}")
-    elif incident.ladder.level and incident.escalation.levels:
-        level = incident.escalation.levels[min(incident.ladder.level, len(incident.escalation.levels)) - 1]
-        ack += f" · {m.card_escalation(level=incident.ladder.level, name=level.name)}"
-    if incident.ladder.breached_at is not None and incident.policy.ack_within:
-        late = m.card_breach(target=m.age(incident.policy.ack_within))
-        ack = f"{ack}\n{late}"
-    last = m.CARD_NONE
-    if incident.last_update is not None:
-        u = incident.last_update
-        last = f"{m.when(u.at)} by {m.mention(u.by)}: {u.text}"
-    actions = "\n".join(f"{i}. {a}" for i, a in enumerate(incident.actions_in_progress, 1))
-    roles = "\n".join(f"{m.role_label(r)}: {m.mention(u)}" for r, u in incident.roles.items())
+def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = None,
+                  templates: "Templates | None" = None) -> Message:
+    """Seed 004's war-room template (rendered from `war_room_card.md.j2`), with buttons."""
+    from bot.render import Templates
+
+    templates = templates or Templates(policy=policy or DEFAULT_POLICY)
+    body = templates.card(incident, now=now)
+    header = f"{m.CARD_HEADER}: {incident.title}"
+    if incident.drill:
+        header = f"{m.DRILL_TAG} {header}"
     blocks: list[Block] = [
-        {"type": "header", "text": _plain(f"{m.CARD_HEADER}: {incident.title}", limit=150)},
-        {"type": "section", "fields": [
-            _field("ID", incident.id),
-            _field("Status", status),
-            _field("Severity", severity_badge(incident, policy)),
-            _field("Age", m.age(incident.age(now))),
-            _field("Impact", incident.impact),
-            _field("Root cause (current hypothesis)", incident.hypothesis),
-            _field("Actions in progress", actions),
-            _field("ETA to resolution", incident.eta),
-            _field("Acknowledged", ack),
-            _field("Roles", roles),
-        ]},
-        {"type": "section", "text": _mrkdwn(f"*Last update*\n{last}")},
+        {"type": "header", "text": _plain(header, limit=150)},
+        *({"type": "section", "text": _mrkdwn(c)} for c in _chunks(body.splitlines())[:5]),
         {"type": "context", "elements": [_mrkdwn(
             f"Declared {m.when(incident.declared_at)} by {m.mention(incident.declared_by)}")]},
     ]
@@ -125,6 +109,7 @@ def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = 
             _button(m.CARD_BUTTON_UPDATE, ACTION_POST_UPDATE, incident.id),
             _button(m.CARD_BUTTON_ESCALATE, ACTION_ESCALATE, incident.id),
             _button(m.TRIAGE_BUTTON, ACTION_RUN_DIAGNOSTICS, incident.id),
+            _button(m.CUSTOMER_BUTTON, ACTION_CUSTOMER, incident.id),
             _button(m.CARD_BUTTON_RESOLVE, ACTION_RESOLVE, incident.id, style="danger"),
         ]
         blocks.append({"type": "actions", "block_id": "incident_actions", "elements": buttons})
@@ -133,35 +118,29 @@ def war_room_card(incident: Incident, *, now: datetime, policy: Policy | None = 
     return {"text": fallback, "blocks": blocks}
 
 
-def announcement(incident: Incident, *, kind: str, old_severity: str | None = None) -> Message:
-    """Seed 004's internal Slack template."""
-    if kind == "resolved":
-        head = m.announce_resolved(severity=incident.severity, title=incident.title)
-        status = m.status_label(Status.resolved.value)
-    elif kind == "severity_changed":
-        head = m.announce_severity(severity=incident.severity, title=incident.title,
-                                   old=old_severity or "?")
-        status = m.status_label(incident.status.value)
-    else:
-        head = m.announce_declared(severity=incident.severity, title=incident.title)
-        status = m.status_label(incident.status.value)
-    room = f"<#{incident.channel_id}>" if incident.channel_id else m.CARD_NONE
-    lines = [f"*{head}*", f"- ID: {incident.id}", f"- Affected: {incident.impact or m.CARD_UNKNOWN}",
-             f"- Start: {m.when(incident.declared_at)}", f"- Status: {status}",
-             f"- ETA: {incident.eta or m.CARD_UNKNOWN}", f"- War Room: {room}"]
-    text = "\n".join(lines)
-    return {"text": head, "blocks": [{"type": "section", "text": _mrkdwn(text)}]}
+def announcement(incident: Incident, *, kind: str, old_severity: str | None = None,
+                 templates: "Templates | None" = None, update: StatusUpdate | None = None
+                 ) -> Message:
+    """Seed 004's internal Slack template (`announcement.md.j2`)."""
+    from bot.render import Templates
+
+    templates = templates or Templates()
+    text = templates.announcement(incident, kind=kind, old_severity=old_severity, update=update)
+    head = text.splitlines()[0] if text else incident.id
+    return {"text": head.replace("*", "")[:3000],
+            "blocks": [{"type": "section", "text": _mrkdwn(c)} for c in _chunks(text.splitlines())][:MAX_BLOCKS]}
 
 
-def update_message(incident: Incident, update: StatusUpdate) -> Message:
+def update_message(incident: Incident, update: StatusUpdate, *,
+                   templates: "Templates | None" = None) -> Message:
+    """A posted status update (`update.md.j2`)."""
+    from bot.render import Templates
+
+    templates = templates or Templates()
+    text = templates.update(incident, update)
     heading = m.update_heading(incident_id=incident.id, status=update.status.value)
-    fields = [_field("Impact", incident.impact), _field("Current hypothesis", incident.hypothesis),
-              _field("ETA", incident.eta), _field("By", m.mention(update.by))]
-    blocks = [
-        {"type": "section", "text": _mrkdwn(f"*{heading}*\n{update.text}")},
-        {"type": "section", "fields": fields},
-    ]
-    return {"text": f"{heading}: {update.text}"[:3000], "blocks": blocks}
+    return {"text": f"{heading}: {update.text}"[:3000],
+            "blocks": [{"type": "section", "text": _mrkdwn(c)} for c in _chunks(text.splitlines())][:MAX_BLOCKS]}
 
 
 EVIDENCE_ON_CARD = 3  # lines per failing check on the card; the rest go to the thread
@@ -232,6 +211,8 @@ def triage_card(incident: Incident, report: ProbeReport) -> tuple[Message, list[
 def level_dm(incident: Incident, step: Step) -> Message:
     text = m.level_dm(incident_id=incident.id, severity=incident.severity, title=incident.title,
                       channel_id=incident.channel_id, level=step.level, name=step.name)
+    if incident.drill:
+        text = f"{m.DRILL_TAG} {text}"
     return {"text": text, "blocks": [
         {"type": "section", "text": _mrkdwn(text)},
         {"type": "actions", "block_id": "page_actions", "elements": [
@@ -314,7 +295,7 @@ def incident_list(incidents: list[Incident], *, now: datetime) -> list[Message]:
 def timeline(incident: Incident, events: list[TimelineEvent]) -> list[Message]:
     lines = [f"`{m.clock_time(e.at)}` " + m.timeline_event(e.kind.value, actor=e.actor,
                                                            text=e.text, data=e.data)
-             for e in events]
+             for e in sorted(events, key=lambda e: e.at)]
     return paged(f"{m.TIMELINE_HEADER} - {incident.id}", lines, fallback=m.TIMELINE_HEADER)
 
 
@@ -429,3 +410,29 @@ def resolve_modal(incident: Incident) -> dict[str, Any]:
                           {"type": "plain_text_input", "action_id": "summary", "multiline": True},
                           optional=True)],
     }
+
+
+def customer_modal(incident: Incident, *, kind: str, text: str) -> dict[str, Any]:
+    options = [_option(m.CUSTOMER_KIND_LABELS[k], k) for k in ("initial", "update", "resolution")]
+    chosen = next(o for o in options if o["value"] == kind)
+    return {
+        "type": "modal", "callback_id": VIEW_CUSTOMER, "private_metadata": incident.id,
+        "title": _plain(m.CUSTOMER_MODAL_TITLE, limit=24),
+        "submit": _plain(m.CUSTOMER_MODAL_SUBMIT, limit=24),
+        "close": _plain(m.MODAL_CLOSE, limit=24),
+        "blocks": [
+            _input("kind", m.CUSTOMER_KIND_LABEL, {"type": "static_select", "action_id": "kind",
+                                                   "options": options, "initial_option": chosen}),
+            _input("text", m.CUSTOMER_TEXT_LABEL, {"type": "plain_text_input", "action_id": "text",
+                                                   "multiline": True,
+                                                   "initial_value": text[:3000]}),
+        ],
+    }
+
+
+def customer_draft_message(incident: Incident, *, kind: str, text: str) -> Message:
+    body = m.customer_draft(kind=kind, text=text)
+    return {"text": body[:3000], "blocks": [
+        {"type": "section", "text": _mrkdwn(body)},
+        {"type": "actions", "block_id": "customer_actions", "elements": [
+            _button(m.CUSTOMER_BUTTON, ACTION_CUSTOMER, incident.id)]}]}

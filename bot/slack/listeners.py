@@ -22,8 +22,8 @@ from bot.core.ports import Deps
 from bot.slack import blocks
 from bot.slack.parse import Request, parse
 from bot.slack.war_room import SlackWarRoom
-from commands import (ack, assign, declare, escalate, note, probe, resolve, severity, status,
-                      update)
+from commands import (ack, action, assign, close, customer, declare, escalate, note, pin, probe,
+                      report, resolve, severity, status, update)
 
 log = structlog.get_logger(__name__)
 COMMAND = "/incident"
@@ -61,6 +61,11 @@ class Listeners:
         if req.sub in {"probe", "resolve"}:
             await self._ack_then_run(req, user=user, channel=channel, ack=ack, respond=respond)
             return
+        if req.sub in {"report", "close", "customer"}:
+            await self._wrap_up_command(req, user=user, channel=channel, ack=ack,
+                                        respond=respond, client=client,
+                                        trigger_id=command.get("trigger_id", ""))
+            return
         try:
             reply, rest = await self._run(req, user=user, channel=channel)
         except errors.WarroomError as exc:
@@ -87,6 +92,7 @@ class Listeners:
             if not await resolve.needs_verification(rcmd, self.deps):
                 change = await resolve.run(rcmd, self.deps)
                 await ack(self._resolved_reply(change, user=user))
+                await self._after_resolve(change.incident, actor=user)
                 return
             incident = await status.run(status.StatusInput(**target), self.deps)
             await ack(_ephemeral(m.resolve_checking(
@@ -105,6 +111,49 @@ class Listeners:
             await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
             return
         await respond(**self._resolved_reply(change, user=user), replace_original=False)
+        await self._after_resolve(change.incident, actor=user)
+
+    async def _after_resolve(self, incident, *, actor: str) -> None:  # noqa: ANN001
+        """The resolution wrap-up: the report and the customer resolution draft."""
+        try:
+            await resolve.wrap_up(incident, self.deps, actor=actor)
+        except errors.WarroomError as exc:
+            log.warning("resolve.wrap_up_failed", incident_id=incident.id, error=repr(exc))
+
+    async def _wrap_up_command(self, req: Request, *, user: str, channel: str | None, ack,
+                               respond, client, trigger_id: str) -> None:  # noqa: ANN001
+        target = {"actor": user, "channel_id": channel, "incident_id": req.incident_id}
+        try:
+            incident = await status.run(status.StatusInput(**target), self.deps)
+            if req.sub == "close":
+                if incident.is_open:
+                    raise errors.NotResolvedYet(incident.id)
+                if incident.closed_at is not None:
+                    raise errors.NothingChanged(incident.id, what="status", value="closed")
+        except errors.WarroomError as exc:
+            await ack(_ephemeral(m.render_error(exc)))
+            return
+        if req.sub == "customer":
+            await ack()
+            kind = req.text or None
+            chosen, text = await customer.draft(status.StatusInput(**target), self.deps,
+                                                kind=kind)  # type: ignore[arg-type]
+            await self._open_view(client, trigger_id=trigger_id,
+                                  view=blocks.customer_modal(incident, kind=chosen, text=text),
+                                  respond=respond)
+            return
+        await ack(_ephemeral(m.working_on(req.sub, incident_id=incident.id)))
+        try:
+            if req.sub == "report":
+                await report.run(report.ReportInput(**target), self.deps)
+                return
+            change = await close.run(close.CloseInput(**target), self.deps)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        await respond(response_type="in_channel", text=m.closed_reply(
+            incident_id=change.incident.id, archived=self.deps.policy.channels.archive_on_close),
+            replace_original=False)
 
     def _resolved_reply(self, change, *, user: str) -> dict[str, Any]:  # noqa: ANN001
         inc = change.incident
@@ -176,6 +225,11 @@ class Listeners:
             case "note":
                 change = await note.run(note.NoteInput(**target, text=req.text), deps)
                 return _ephemeral(m.note_added(incident_id=change.incident.id)), []
+            case "action":
+                change = await action.run(action.ActionInput(**target, text=req.text,
+                                                             owner=req.user, due=req.due), deps)
+                return {"response_type": "in_channel", "text": m.action_added(
+                    incident_id=change.incident.id, text=req.text)}, []
             case "update":
                 change = await update.run(update.UpdateInput(
                     **target, text=req.text,
@@ -196,7 +250,7 @@ class Listeners:
             return
         severity_name = req.severity or self.deps.policy.default_severity.name
         cmd = declare.DeclareInput(title=req.title, severity=severity_name, declared_by=user,
-                                   request_key=_request_key(command))
+                                   request_key=_request_key(command), drill=req.drill)
         try:
             reservation = await declare.reserve(cmd, self.deps)
         except errors.WarroomError as exc:
@@ -379,6 +433,7 @@ class Listeners:
         inc = change.incident
         await self._say(inc, m.resolved(incident_id=inc.id, by=user,
                                         took=inc.age(self.deps.clock.now())))
+        await self._after_resolve(inc, actor=user)
 
     async def on_run_diagnostics(self, ack, body, respond) -> None:  # noqa: ANN001
         await ack()
@@ -409,6 +464,54 @@ class Listeners:
         inc = change.incident
         await self._say(inc, m.resolved(incident_id=inc.id, by=user,
                                         took=inc.age(self.deps.clock.now())))
+        await self._after_resolve(inc, actor=user)
+
+    async def on_customer_button(self, ack, body, respond, client) -> None:  # noqa: ANN001
+        await ack()
+        user, incident_id = body["user"]["id"], body["actions"][0]["value"]
+        try:
+            incident = await self.deps.store.get(incident_id)
+            kind, text = await customer.draft(status.StatusInput(actor=user,
+                                                                 incident_id=incident_id),
+                                              self.deps)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        await self._open_view(client, trigger_id=body["trigger_id"],
+                              view=blocks.customer_modal(incident, kind=kind, text=text),
+                              respond=respond)
+
+    async def on_customer_view(self, ack, body, view) -> None:  # noqa: ANN001
+        values = _values(view)
+        text = (values.get("text") or "").strip()
+        if not text:
+            await ack(response_action="errors", errors={"text": m.CUSTOMER_TEXT_REQUIRED})
+            return
+        user = body["user"]["id"]
+        cmd = customer.CustomerInput(actor=user, incident_id=view["private_metadata"],
+                                     kind=values.get("kind") or "update", text=text)
+        await ack()
+        try:
+            await customer.send(cmd, self.deps)
+            incident = await self.deps.store.get(cmd.incident_id or "")
+            await self.war_room.post_text(incident, m.customer_sent(kind=cmd.kind, by=user,
+                                                                    text=text))
+        except errors.WarroomError as exc:
+            log.warning("customer.send_failed", incident_id=cmd.incident_id, error=repr(exc))
+
+    async def on_reaction(self, event, ack=None) -> None:  # noqa: ANN001
+        item = event.get("item") or {}
+        if item.get("type") != "message":
+            return
+        cmd = pin.PinInput(channel_id=item.get("channel", ""), ts=item.get("ts", ""),
+                           reaction=event.get("reaction", ""), by=event.get("user", ""))
+        try:
+            await pin.run(cmd, self.deps)
+        except errors.WarroomError as exc:
+            log.warning("timeline.pin_failed", channel=cmd.channel_id, error=repr(exc))
+
+    async def on_other_event(self) -> None:
+        """Messages and other events warroom does not act on (keeps Bolt quiet)."""
 
 
 async def ack_cmd(deps: Deps, *, actor: str, incident_id: str):  # noqa: ANN201
@@ -446,6 +549,10 @@ def register(app: AsyncApp, deps: Deps, *, war_room: SlackWarRoom,
     app.action(blocks.ACTION_RESOLVE)(listeners.on_resolve_button)
     app.action(blocks.ACTION_RUN_DIAGNOSTICS)(listeners.on_run_diagnostics)
     app.action(blocks.ACTION_RESOLVE_ANYWAY)(listeners.on_resolve_anyway)
+    app.action(blocks.ACTION_CUSTOMER)(listeners.on_customer_button)
+    app.view(blocks.VIEW_CUSTOMER)(listeners.on_customer_view)
+    app.event("reaction_added")(listeners.on_reaction)
+    app.event("message")(listeners.on_other_event)
     app.view(blocks.VIEW_DECLARE)(listeners.on_declare_view)
     app.view(blocks.VIEW_UPDATE)(listeners.on_update_view)
     app.view(blocks.VIEW_RESOLVE)(listeners.on_resolve_view)

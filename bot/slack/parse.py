@@ -15,7 +15,9 @@ _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
 UPDATE_STATUSES = ("investigating", "identified", "monitoring")
 NEEDS_INCIDENT = {"status", "update", "ack", "sev", "assign", "note", "timeline", "resolve",
-                  "escalate", "probe"}
+                  "escalate", "probe", "action", "report", "close", "customer"}
+_DATE = re.compile(r"^(?:due[:=])?(\d{4}-\d{2}-\d{2})$", re.IGNORECASE)
+CUSTOMER_KINDS = ("initial", "update", "resolution")
 SUBCOMMANDS = ["declare", *sorted(NEEDS_INCIDENT), "list", "help"]
 
 
@@ -32,6 +34,8 @@ class Request(BaseModel):
     status: str | None = None
     services: list[str] = []
     force: bool = False
+    drill: bool = False
+    due: str | None = None
 
 
 def parse_user(word: str) -> str | None:
@@ -48,8 +52,9 @@ def parse(text: str, *, policy: Policy) -> Request:
         return Request(sub="help")
     sub = words[0].lower()
     rest = words[1:]
-    if sub == "declare":
-        return _declare(rest, policy=policy)
+    if sub in {"declare", "drill"}:
+        req = _declare(rest, policy=policy, usage=messages.USAGE[sub])
+        return req.model_copy(update={"drill": sub == "drill"})
     if sub == "list":
         return Request(sub="list")
     if sub not in NEEDS_INCIDENT:
@@ -78,6 +83,13 @@ def parse(text: str, *, policy: Policy) -> Request:
         if user is None:
             raise errors.InvalidUser(rest[1], usage=usage)
         return Request(sub=sub, incident_id=incident_id, role=role, user=user)
+    if sub == "action":
+        return _action(rest, incident_id=incident_id, usage=usage)
+    if sub == "customer":
+        kind = rest[0].lower() if rest else None
+        if kind is not None and kind not in CUSTOMER_KINDS:
+            raise errors.MissingArgument("initial, update or resolution", usage=usage)
+        return Request(sub=sub, incident_id=incident_id, text=kind or "")
     if sub == "probe":
         return Request(sub=sub, incident_id=incident_id,
                        services=[w.strip(",").lower() for w in rest if w.strip(",")])
@@ -95,13 +107,30 @@ def _known(policy: Policy) -> list[str]:
     return [", ".join(s.names()) for s in policy.severities]
 
 
-def _declare(rest: list[str], *, policy: Policy) -> Request:
+def _action(rest: list[str], *, incident_id: str | None, usage: str) -> Request:
+    words, owner, due = [], None, None
+    for word in rest:
+        if (user := parse_user(word)) is not None:
+            owner = user
+        elif (date := _DATE.match(word)) is not None:
+            due = date.group(1)
+        elif word.lower() == "due" and not due:
+            continue
+        else:
+            words.append(word)
+    text = " ".join(words).strip()
+    if not text:
+        raise errors.MissingArgument("the action item's text", usage=usage)
+    return Request(sub="action", incident_id=incident_id, text=text, user=owner, due=due)
+
+
+def _declare(rest: list[str], *, policy: Policy, usage: str | None = None) -> Request:
     severity = None
     if rest and policy.looks_like_severity(rest[0]):
         found = policy.find_severity(rest[0])
         if found is None:
             raise errors.UnknownSeverity(rest[0], known=_known(policy),
-                                         usage=messages.USAGE["declare"])
+                                         usage=usage or messages.USAGE["declare"])
         severity, rest = found.name, rest[1:]
     title = " ".join(rest).strip() or None
     if title and len(title) > messages.TITLE_MAX:

@@ -7,6 +7,7 @@ retried by the client's rate-limit handler before they reach this module.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import structlog
@@ -22,6 +23,7 @@ from bot.core.incident import Incident, StatusUpdate
 from bot.core.policy import Policy
 from bot.core.ports import ChannelRef, IncidentStore, InviteResult
 from bot.core.triage import ProbeReport
+from bot.render import Templates
 from bot.slack import blocks
 
 log = structlog.get_logger(__name__)
@@ -35,8 +37,11 @@ def _error_name(exc: SlackClientError) -> str:
 
 class SlackWarRoom:
     def __init__(self, client: AsyncWebClient, *, store: IncidentStore, clock: Clock,
-                 policy: Policy) -> None:
+                 policy: Policy, templates: Templates | None = None,
+                 on_error: Callable[[str, str], None] | None = None) -> None:
         self._client = client
+        self._on_error = on_error  # metrics: (method, error) of each failed call
+        self._templates = templates or Templates(policy=policy)
         self._store = store
         self._clock = clock
         self._policy = policy
@@ -47,6 +52,8 @@ class SlackWarRoom:
         try:
             response = await self._client.api_call(method, json=kwargs)
         except SlackClientError as exc:
+            if self._on_error is not None:
+                self._on_error(method, _error_name(exc))
             raise errors.ChatError(method, _error_name(exc)) from exc
         return response.data if isinstance(response.data, dict) else {}
 
@@ -99,7 +106,8 @@ class SlackWarRoom:
 
     # ------------------------------------------------------------ messages
     async def post_card(self, incident: Incident) -> str:
-        card = blocks.war_room_card(incident, now=self._clock.now(), policy=self._policy)
+        card = blocks.war_room_card(incident, now=self._clock.now(), policy=self._policy,
+                                    templates=self._templates)
         data = await self._call("chat.postMessage", channel=incident.channel_id, **card)
         return str(data["ts"])
 
@@ -126,7 +134,7 @@ class SlackWarRoom:
                 incident = await self._store.get(incident_id)
                 if incident.channel_id and incident.card_ts:
                     card = blocks.war_room_card(incident, now=self._clock.now(),
-                                                policy=self._policy)
+                                                policy=self._policy, templates=self._templates)
                     try:
                         await self._call("chat.update", channel=incident.channel_id,
                                          ts=incident.card_ts, **card)
@@ -147,14 +155,52 @@ class SlackWarRoom:
         old = None
         if kind == "severity_changed" and len(incident.severity_history) > 1:
             old = incident.severity_history[-1].old
-        message = blocks.announcement(incident, kind=kind, old_severity=old)
+        message = blocks.announcement(incident, kind=kind, old_severity=old,
+                                      templates=self._templates, update=incident.last_update
+                                      if kind == "update" else None)
         await self._call("chat.postMessage", channel=channel, **message)
 
     async def post_update(self, incident: Incident, update: StatusUpdate) -> None:
+        """In the incident channel and in the announcements channel."""
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id,
+                             **blocks.update_message(incident, update, templates=self._templates))
+        await self.announce(incident, kind="update")
+
+    async def post_text(self, incident: Incident, text: str) -> None:
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id, text=text,
+                             blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": c}}
+                                     for c in blocks._chunks(text.splitlines())][:50])
+
+    async def post_customer_draft(self, incident: Incident, *, kind: str, text: str) -> None:
+        if incident.channel_id:
+            await self._call("chat.postMessage", channel=incident.channel_id,
+                             **blocks.customer_draft_message(incident, kind=kind, text=text))
+
+    async def upload_report(self, incident: Incident, markdown: str) -> None:
         if not incident.channel_id:
             return
-        await self._call("chat.postMessage", channel=incident.channel_id,
-                         **blocks.update_message(incident, update))
+        try:
+            await self._client.files_upload_v2(
+                channel=incident.channel_id, content=markdown,
+                filename=f"{incident.id}-postmortem.md", title=m.report_title(incident_id=incident.id),
+                initial_comment=m.report_posted(incident_id=incident.id))
+        except SlackClientError as exc:
+            raise errors.ChatError("files.uploadV2", _error_name(exc)) from exc
+
+    async def archive(self, incident: Incident) -> None:
+        if incident.channel_id:
+            await self._call("conversations.archive", channel=incident.channel_id)
+
+    async def message_text(self, channel_id: str, ts: str) -> tuple[str, str | None]:
+        """The text and author of one message (for pinning it to the timeline)."""
+        data = await self._call("conversations.history", channel=channel_id, latest=ts,
+                                inclusive=True, limit=1)
+        for message in data.get("messages", []):
+            if message.get("ts") == ts:
+                return str(message.get("text", "")), message.get("user")
+        return "", None
 
     async def post_problem(self, incident: Incident, *, step: str, error: str) -> None:
         if not incident.channel_id:
@@ -191,6 +237,8 @@ class SlackWarRoom:
         text = m.level_notice(reason=reason, level=step.level, name=step.name,
                               members=step.members, waited=waited, by=by, note=note,
                               last=step.repeat)
+        if incident.drill:
+            text = f"{m.DRILL_TAG} {text}"
         if incident.channel_id:
             await self._call("chat.postMessage", channel=incident.channel_id, text=text)
             if reason != "declare":  # declare already invited level 1

@@ -79,6 +79,21 @@ class RedisIncidentStore:
             raise errors.StoreError("claim_once") from exc
         return earlier.decode() if isinstance(earlier, bytes) else earlier
 
+    async def save_report(self, incident_id: str, markdown: str) -> None:
+        try:
+            await self._r.set(self._k.report(incident_id), markdown)
+        except RedisError as exc:
+            raise errors.StoreError("save_report") from exc
+
+    async def report(self, incident_id: str) -> str | None:
+        try:
+            raw = await self._r.get(self._k.report(incident_id))
+        except RedisError as exc:
+            raise errors.StoreError("report") from exc
+        if raw is None:
+            return None
+        return raw.decode() if isinstance(raw, bytes) else raw
+
     async def lease(self, key: str, *, seconds: float) -> bool:
         try:
             return bool(await self._r.set(self._k.once(f"lease:{key}"), "1", nx=True,

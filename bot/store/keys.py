@@ -28,6 +28,9 @@ class Keys:
     def channel(self, channel_id: str) -> str:
         return f"{self.prefix}:channel:{channel_id}"
 
+    def report(self, incident_id: str) -> str:
+        return f"{self.prefix}:report:{incident_id}"
+
     def once(self, key: str) -> str:
         return f"{self.prefix}:once:{key}"
 

@@ -26,10 +26,11 @@ def test_card_has_the_war_room_template_fields_and_stable_action_ids():
     text = str(card["blocks"])
     for label in ("ID", "Status", "Severity", "Impact", "Root cause (current hypothesis)",
                   "Actions in progress", "ETA to resolution", "Last update", "Roles", "Age"):
-        assert f"*{label}*" in text
+        assert f"*{label}:*" in text
     assert "INVESTIGATING" in text and "5m" in text
     assert _action_ids(card) == ["incident_ack", "incident_post_update", "incident_escalate",
-                                 "incident_run_diagnostics", "incident_resolve"]
+                                 "incident_run_diagnostics", "incident_draft_customer_update",
+                                 "incident_resolve"]
 
 
 def test_acknowledged_card_drops_the_ack_button_and_shows_time_to_ack():

@@ -1,0 +1,41 @@
+"""The post-incident report: rendered from the timeline, uploaded, kept in Redis."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.core import errors, incident as inc
+from bot.core.incident import EventKind, Incident, TimelineEvent
+from bot.core.ports import Deps
+from commands.target import Target, find_incident
+
+
+class ReportInput(Target):
+    pass
+
+
+class Report(BaseModel):
+    incident: Incident
+    markdown: str
+    uploaded: bool
+
+
+async def generate(incident: Incident, deps: Deps, *, actor: str | None) -> Report:
+    assert deps.templates is not None
+    events = await deps.store.timeline(incident.id)
+    markdown = deps.templates.report(incident, events)
+    await deps.store.save_report(incident.id, markdown)
+    uploaded = True
+    try:
+        await deps.chat.upload_report(incident, markdown)
+    except errors.ChatError:
+        uploaded = False
+    now = deps.clock.now()
+    change = await deps.store.mutate(incident.id, lambda cur: inc.record(
+        cur, TimelineEvent(at=now, kind=EventKind.report_generated, actor=actor,
+                           data={"uploaded": "yes" if uploaded else "no"}), report_at=now))
+    return Report(incident=change.incident, markdown=markdown, uploaded=uploaded)
+
+
+async def run(cmd: ReportInput, deps: Deps) -> Report:
+    return await generate(await find_incident(cmd, deps), deps, actor=cmd.actor)
