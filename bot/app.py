@@ -210,7 +210,8 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
     from bot.render import Templates
 
     templates = Templates(Path(config.templates) if config is not None and config.templates
-                          else None, policy=policy)
+                          else None, policy=policy,
+                          slos=config.slos() if config is not None else None)
     war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy, templates=templates,
                             on_error=metrics.slack_error)
     prober = build_prober(config, clock=clock) if config is not None else None

@@ -14,6 +14,7 @@ import jinja2
 from bot import messages as m
 from bot.core.durations import format_duration
 from bot.core.incident import EventKind, Incident, StatusUpdate, TimelineEvent
+from bot.core.metrics import IncidentMetrics, compute
 from bot.core.policy import DEFAULT_POLICY, Policy
 
 DEFAULTS = Path(__file__).with_name("templates")
@@ -24,8 +25,10 @@ SUFFIX = ".md.j2"
 
 
 class Templates:
-    def __init__(self, folder: Path | None = None, *, policy: Policy = DEFAULT_POLICY) -> None:
+    def __init__(self, folder: Path | None = None, *, policy: Policy = DEFAULT_POLICY,
+                 slos: dict[str, tuple[float, timedelta]] | None = None) -> None:
         self.folder = Path(folder).expanduser() if folder else None
+        self.slos = slos or {}
         loaders: list[jinja2.BaseLoader] = []
         if self.folder is not None:
             loaders.append(jinja2.FileSystemLoader(str(self.folder)))
@@ -61,7 +64,8 @@ class Templates:
 
     def report(self, incident: Incident, events: list[TimelineEvent], *,
                extra: dict[str, Any] | None = None) -> str:
-        return self.render("report", **report_context(incident, events), **(extra or {}))
+        return self.render("report", **report_context(incident, events, slos=self.slos),
+                           **(extra or {}))
 
     # ------------------------------------------------------------ check-config
     def check(self) -> list[str]:
@@ -140,7 +144,8 @@ def card_context(incident: Incident, *, now: datetime, policy: Policy) -> dict[s
     }
 
 
-def report_context(incident: Incident, events: list[TimelineEvent]) -> dict[str, Any]:
+def report_context(incident: Incident, events: list[TimelineEvent], *,
+                   slos: dict[str, tuple[float, timedelta]] | None = None) -> dict[str, Any]:
     events = sorted(events, key=lambda e: e.at)
     end = incident.resolved_at or (events[-1].at if events else incident.declared_at)
     timeline = []
@@ -151,7 +156,8 @@ def report_context(incident: Incident, events: list[TimelineEvent]) -> dict[str,
         text = m.timeline_event(e.kind.value, actor=e.actor, text=e.text, data=e.data)
         timeline.append(f"{e.at.strftime('%Y-%m-%d %H:%M:%S UTC')} (T+{offset}) - {text}")
     notes = [e.text for e in events if e.kind in {EventKind.note, EventKind.pinned_message}]
-    rows = metrics_rows(incident, events)
+    metrics = compute(incident, events, now=end, slos=slos or None)
+    rows = metrics_rows(metrics, incident)
     return {
         **base_context(incident),
         "date": incident.declared_at.strftime("%Y-%m-%d"),
@@ -161,43 +167,39 @@ def report_context(incident: Incident, events: list[TimelineEvent]) -> dict[str,
         "timeline": timeline,
         "notes": notes,
         "metrics": rows,
-        "slos": [],
+        "slos": slo_rows(metrics),
         "pattern": m.PATTERN_TITLES.get(incident.probe_pattern or "", ""),
         "action_items": [{"text": a.text, "owner": m.mention(a.owner) if a.owner else "_Name_",
                           "due": a.due or "_Date_"} for a in incident.action_items],
     }
 
 
-def metrics_rows(incident: Incident, events: list[TimelineEvent]) -> list[dict[str, str]]:
+def metrics_rows(metrics: IncidentMetrics, incident: Incident) -> list[dict[str, str]]:
     """Detection, response and resolution times against the severity's targets."""
     def fmt(delta: timedelta | None) -> str:
         return format_duration(delta) if delta is not None else "-"
 
-    first_update = next((e.at for e in events if e.kind is EventKind.update_posted), None)
-    mitigated = next((e.at for e in events if e.kind is EventKind.status_changed
-                      and e.data.get("new") == "monitoring"), None)
-    failures = [datetime.fromisoformat(e.data["failed_since"]) for e in events
-                if e.kind is EventKind.probe_result and e.data.get("failed_since")]
-    detection = incident.declared_at - min(failures) if failures else None
-    ack = incident.time_to_acknowledge()
     target = incident.policy.ack_within
     sla = "-"
     if target is not None:
-        met = ack is not None and ack <= target
-        sla = m.sla_met(target=format_duration(target)) if met else m.sla_breached(
-            target=format_duration(target))
+        sla = (m.sla_breached if metrics.sla_breached else m.sla_met)(target=format_duration(target))
     return [
-        {"name": "Time to detect", "value": fmt(detection), "target": "-"},
-        {"name": "Time to acknowledge", "value": fmt(ack), "target": sla},
-        {"name": "Time to first update", "value": fmt(first_update - incident.declared_at
-                                                       if first_update else None),
+        {"name": "Time to detect", "value": fmt(metrics.detection), "target": "-"},
+        {"name": "Time to acknowledge", "value": fmt(metrics.time_to_acknowledge), "target": sla},
+        {"name": "Time to first update", "value": fmt(metrics.time_to_first_update),
          "target": fmt(incident.policy.update_every)},
-        {"name": "Time to mitigate", "value": fmt(mitigated - incident.declared_at
-                                                  if mitigated else None), "target": "-"},
-        {"name": "Time to resolve", "value": fmt(incident.resolved_at - incident.declared_at
-                                                 if incident.resolved_at else None),
+        {"name": "Time to mitigate", "value": fmt(metrics.time_to_mitigate), "target": "-"},
+        {"name": "Time to resolve", "value": fmt(metrics.time_to_resolve), "target": "-"},
+        {"name": "Time to recover (all checks green)", "value": fmt(metrics.recovery),
          "target": "-"},
     ]
+
+
+def slo_rows(metrics: IncidentMetrics) -> list[dict[str, str]]:
+    return [{"service": b.service, "target": f"{b.target * 100:g}%",
+             "period": format_duration(b.period), "used": f"{b.used_minutes:.1f} min",
+             "budget": f"{b.budget_minutes:.1f} min", "percent": f"{b.percent:.1f}%"}
+            for b in metrics.budgets]
 
 
 def sample_incident(policy: Policy) -> tuple[Incident, list[TimelineEvent]]:

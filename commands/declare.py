@@ -63,8 +63,9 @@ async def run(cmd: DeclareInput, deps: Deps, *, reservation: Reservation | None 
     change = inc.declare(
         incident_id=the_id, seq=seq, title=cmd.title, severity=severity,
         escalation=deps.policy.escalation, declared_by=cmd.declared_by, now=now,
-        incident_type=cmd.incident_type, services=cmd.services, description=cmd.description,
-        drill=cmd.drill,
+        incident_type=cmd.incident_type,
+        services=cmd.services or deps.catalog.mentioned_in(cmd.title),  # named in the title
+        description=cmd.description, drill=cmd.drill,
     )
     created = await deps.store.create(change)
     if created is None:

@@ -21,9 +21,9 @@ async def say(slack, channel, text, *, user=ALICE):
 async def test_pushpin_reaction_puts_the_message_on_the_timeline_once(bot, slack):
     await declare(slack)
     channel = await war_room(slack)
-    posted = await slack.platform.message(BOB, channel.id, text="db primary flapping since 14:05")
-    msg = slack.workspace.messages(channel.id)[-1]
-    assert msg.text == "db primary flapping since 14:05" and posted is not None
+    await slack.platform.message(BOB, channel.id, text="db primary flapping since 14:05")
+    (msg,) = [m for m in slack.workspace.messages(channel.id)
+              if m.text == "db primary flapping since 14:05"]
     first = await slack.platform.react(CAROL, channel.id, ts=msg.ts, name="pushpin")
     assert first.ok
     again = await slack.platform.send_event(first.payload["event"], retry_num=1)
@@ -152,3 +152,20 @@ def test_check_config_renders_every_template_and_names_file_and_line(tmp_path):
     missing = tmp_path / "bad.yml"
     missing.write_text("templates: ./nowhere\n")
     assert "is not a folder of templates" in run_cli("check-config", str(missing)).stderr
+
+
+async def test_report_shows_error_budget_use_for_services_with_an_slo(runner, slack, clock):
+    config = parse_config(TEST_CONFIG + """
+services:
+  - name: checkout
+    slo: 99.95%
+""")
+    runner.policy, runner.config = config.to_policy(), config
+    await runner.start()
+    await declare(slack)  # the title names checkout, a catalog service
+    channel = await war_room(slack)
+    clock.advance(timedelta(minutes=10, seconds=48))
+    await say(slack, channel.id, "resolve --force done")
+    files = await eventually(lambda: slack.workspace.files_in(channel.id))
+    report = slack.workspace.file_content(files[0].id).decode()
+    assert "Error budget (checkout, 99.95% per 30d): 10.8 min of 21.6 min used (50.0% of the budget)" in report
