@@ -128,6 +128,7 @@ USAGE = {
     "close": "`/incident close` - after resolve: generate the report if needed, archive",
     "drill": "`/incident drill [SEVERITY] <scenario>` - a practice incident, marked DRILL",
     "customer": "`/incident customer [initial|update|resolution]` - draft a customer message",
+    "recover": "`/incident recover [service ...]` - restart tier by tier, checks between tiers",
     "list": "`/incident list` - every open incident",
     "escalate": "`/incident escalate [reason]`",
     "help": "`/incident help`",
@@ -142,7 +143,7 @@ def help_text(*, severities: list[str], roles: list[str]) -> str:
     lines = [f"*{HELP_TITLE}*"]
     lines += [f"- {USAGE[k]}" for k in ("declare", "status", "update", "ack", "sev", "assign",
                                         "note", "timeline", "probe", "resolve", "action",
-                                        "report", "close", "drill", "list")]
+                                        "report", "close", "drill", "recover", "list")]
     lines.append(f"Severities: {', '.join(severities)}. Roles: {', '.join(roles)}.")
     lines.append(HELP_FOOTER)
     return "\n".join(lines)
@@ -185,6 +186,17 @@ def render_error(exc: errors.WarroomError) -> str:
             return NO_SERVICES
         case errors.NotResolvedYet():
             return f"{exc.incident_id} is not resolved yet: `/incident resolve` first."
+        case errors.NotAllowed():
+            return (f"{mention(exc.user)} may not run \"{exc.action}\": only the incident "
+                    "commander or people on its allow-list (remediation.allow) can.")
+        case errors.Cooldown():
+            return (f"{exc.service} was acted on less than {age(exc.cooldown)} ago "
+                    "(remediation.cooldown): wait, or check whether the last action is still "
+                    "taking effect.")
+        case errors.UnknownAction():
+            return f"{exc.service} has no such action configured."
+        case errors.ActionRefused():
+            return f"Not run: {exc.reason}"
         case errors.NoEscalationLevels():
             return NO_LADDER
         case errors.StillFailing():
@@ -516,6 +528,55 @@ def sla_breached(*, target: str) -> str:
     return f"BREACHED (target {target})"
 
 
+def action_outcome(*, name: str, by: str, ok: bool, dry_run: bool, summary: str,
+                   description: str) -> str:
+    if dry_run:
+        return f":test_tube: DRY RUN by {mention(by)} - would run: {description}"
+    mark = ":white_check_mark:" if ok else ":x:"
+    return f"{mark} {name} ({mention(by)}): {summary}"
+
+
+def verification(*, service: str, healthy: bool, took: str) -> str:
+    if healthy:
+        return f":large_green_circle: {service} healthy again after {took}"
+    return f":red_circle: {service} still down after {took}"
+
+
+def recovery_step(*, tier: str, services: list[str], healthy: bool, last: bool) -> str:
+    names = ", ".join(services)
+    if healthy:
+        tail = " Recovery complete." if last else " Next tier."
+        return f":white_check_mark: Recovery: {tier} tier healthy ({names}).{tail}"
+    return (f":octagonal_sign: Recovery stopped at the {tier} tier: {names} did not recover. "
+            "The later tiers were not touched.")
+
+
+def recovery_plan(*, tiers: list[tuple[str, list[tuple[str, str]]]]) -> str:
+    lines = ["*Recovery plan* (tier by tier; each tier must pass its checks before the next):"]
+    for i, (tier, steps) in enumerate(tiers, 1):
+        parts = [f"{svc} ({what})" for svc, what in steps]
+        lines.append(f"{i}. {tier}: " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+RECOVER_BUTTON = "Start recovery"
+
+
+def fix_for(*, service: str) -> str:
+    return f"*Fix {service}* (confirmation first; allowed responders only):"
+REMEDIATE_MODAL_TITLE = "Confirm action"
+REMEDIATE_MODAL_SUBMIT = "Run it"
+REMEDIATE_DRY_SUBMIT = "Dry run"
+REPLICAS_LABEL = "Replicas"
+POD_LABEL = "Pod (empty: the first pod that is not ready)"
+NO_RESTART_ACTION = "wait for checks only"
+
+
+def remediate_modal_text(*, description: str, dry_run: bool, service: str) -> str:
+    head = ":test_tube: *Dry run* - nothing will change." if dry_run else ":warning: This will run now:"
+    return f"{head}\n`{description}`\nThen warroom re-runs the checks of *{service}* until it is healthy."
+
+
 NO_SERVICES = ("No services with checks are configured: add a `services:` catalog to "
                "warroom.yml (see README, Diagnostics) to run probes.")
 
@@ -635,6 +696,22 @@ def timeline_event(kind: str, *, actor: str | None, text: str, data: dict[str, s
             return "post-incident report generated"
         case "closed":
             return f"{who} closed the incident"
+        case "remediation_requested":
+            return f"{who} requested {text}"
+        case "remediation_refused":
+            return f"refused {text} for {who}: {data.get('reason')}"
+        case "remediation_confirmed":
+            dry = " (dry run)" if data.get("dry_run") else ""
+            return f"{who} confirmed{dry}: {text}"
+        case "remediation_result":
+            ok = "ok" if data.get("ok") == "yes" else "FAILED"
+            return f"action result ({ok}): {text}"
+        case "remediation_verified":
+            state = "healthy" if data.get("healthy") == "yes" else "still down"
+            return f"{data.get('service')} {state} after {data.get('seconds')}s"
+        case "recovery":
+            state = "recovered" if data.get("healthy") == "yes" else "did NOT recover"
+            return f"recovery: {data.get('tier')} tier ({data.get('services')}) {state}"
         case "resolve_blocked":
             return f"{who} tried to resolve; still failing: {data.get('failing')}"
         case _:

@@ -137,6 +137,30 @@ class NotResolvedYet(IncidentError):
         self.incident_id = incident_id
 
 
+class NotAllowed(IncidentError):
+    def __init__(self, incident_id: str, *, user: str, action: str) -> None:
+        super().__init__(incident_id)
+        self.incident_id, self.user, self.action = incident_id, user, action
+
+
+class Cooldown(IncidentError):
+    def __init__(self, incident_id: str, *, service: str, cooldown: object) -> None:
+        super().__init__(incident_id)
+        self.incident_id, self.service, self.cooldown = incident_id, service, cooldown
+
+
+class UnknownAction(IncidentError):
+    def __init__(self, service: str, index: int) -> None:
+        super().__init__(service)
+        self.service, self.index = service, index
+
+
+class ActionRefused(IncidentError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class NoEscalationLevels(IncidentError):
     def __init__(self, incident_id: str) -> None:
         super().__init__(incident_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from typing import Any, Protocol
 
@@ -74,6 +74,15 @@ class WarRoom(Protocol):
     async def post_customer_draft(self, incident: Incident, *, kind: str, text: str) -> None: ...
     async def archive(self, incident: Incident) -> None: ...
     async def message_text(self, channel_id: str, ts: str) -> tuple[str, str | None]: ...
+    async def post_action_outcome(self, incident: Incident, info: ActionInfo,
+                                  plan: PlannedAction, outcome: ActionOutcome, *,
+                                  by: str) -> None: ...
+    async def post_verification(self, incident: Incident, *, service: str, healthy: bool,
+                                took: timedelta, report: ProbeReport) -> None: ...
+    async def post_recovery_step(self, incident: Incident, tier: str, services: list[str], *,
+                                 healthy: bool, last: bool) -> None: ...
+    async def group_members(self, ids: list[str]) -> list[str]:
+        """User ids, with user groups (S…) expanded."""
 
 
 class Timers(Protocol):
@@ -86,6 +95,47 @@ class Pager(Protocol):
     async def trigger(self, incident: Incident, step: Step) -> list[str]: ...
     async def acknowledge(self, incident: Incident) -> list[str]: ...
     async def resolve(self, incident: Incident) -> list[str]: ...
+
+
+class ActionInfo(BaseModel):
+    """One declared remediation action, as the Slack side shows it."""
+
+    service: str
+    index: int
+    name: str
+    kind: str
+    description: str            # what will run where (from config)
+    allow: list[str] = Field(default_factory=list)
+    dry_run: bool = False
+    replicas_min: int | None = None  # kubernetes_scale asks for a replica count
+    replicas_max: int | None = None
+    restarts: bool = False      # usable by ordered recovery (a restart kind)
+
+
+class PlannedAction(BaseModel):
+    description: str
+    params: dict[str, str | int] = Field(default_factory=dict)
+
+
+class ActionOutcome(BaseModel):
+    ok: bool
+    dry_run: bool
+    summary: str
+    detail: list[str] = Field(default_factory=list)
+
+
+class Remediator(Protocol):
+    global_allow: list[str]
+    dry_run: bool
+    cooldown_seconds: float
+    verify_timeout_seconds: float
+    verify_interval_seconds: float
+
+    def actions_for(self, service: str) -> list[ActionInfo]: ...
+    async def plan(self, service: str, index: int, params: dict[str, str | int]
+                   ) -> PlannedAction: ...
+    async def execute(self, service: str, index: int, plan: PlannedAction, *,
+                      dry_run: bool) -> ActionOutcome: ...
 
 
 class Renderer(Protocol):
@@ -111,3 +161,4 @@ class Deps:
     pager: Pager | None = None
     metrics: Any = None  # bot.metrics.Metrics: observe(change) after store writes
     templates: "Renderer | None" = None
+    remediator: "Remediator | None" = None

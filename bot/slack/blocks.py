@@ -21,11 +21,14 @@ ACTION_RESOLVE = "incident_resolve"
 ACTION_RUN_DIAGNOSTICS = "incident_run_diagnostics"
 ACTION_RESOLVE_ANYWAY = "incident_resolve_anyway"
 ACTION_CUSTOMER = "incident_draft_customer_update"
+ACTION_REMEDIATE = "incident_remediate"
+ACTION_RECOVER = "incident_recover_confirm"
 
 VIEW_DECLARE = "incident_declare_modal"
 VIEW_UPDATE = "incident_update_modal"
 VIEW_RESOLVE = "incident_resolve_modal"
 VIEW_CUSTOMER = "incident_customer_modal"
+VIEW_REMEDIATE = "incident_remediate_modal"
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
@@ -34,6 +37,7 @@ MAX_FIELD = 2000
 SEVERITY_EMOJI = [":red_circle:", ":large_orange_circle:", ":large_yellow_circle:",
                   ":large_blue_circle:"]
 if TYPE_CHECKING:
+    from bot.core.ports import ActionInfo
     from bot.render import Templates
 
 Block = dict[str, Any]
@@ -146,7 +150,29 @@ def update_message(incident: Incident, update: StatusUpdate, *,
 EVIDENCE_ON_CARD = 3  # lines per failing check on the card; the rest go to the thread
 
 
-def triage_card(incident: Incident, report: ProbeReport) -> tuple[Message, list[Message]]:
+def remediation_buttons(incident: Incident, report: ProbeReport,
+                        actions: dict[str, list["ActionInfo"]]) -> list[Block]:
+    """Buttons next to each failing service that has declared actions."""
+    import json
+
+    out: list[Block] = []
+    for svc in report.failing:
+        infos = actions.get(svc.name) or []
+        if not infos:
+            continue
+        elements = [_button(info.name[:75], ACTION_REMEDIATE,
+                            json.dumps({"i": incident.id, "s": svc.name, "a": info.index}))
+                    for info in infos[:5]]
+        out.append({"type": "section", "text": _mrkdwn(m.fix_for(service=svc.name))})
+        out.append({"type": "actions", "block_id": f"fix_{svc.name}"[:255], "elements": elements})
+        if len(out) >= 10:
+            break
+    return out
+
+
+def triage_card(incident: Incident, report: ProbeReport,
+                actions: dict[str, list["ActionInfo"]] | None = None
+                ) -> tuple[Message, list[Message]]:
     """The triage card and its thread replies (full evidence), within Slack's limits."""
     t = report.triage
     seconds = (report.finished_at - report.started_at).total_seconds()
@@ -192,9 +218,11 @@ def triage_card(incident: Incident, report: ProbeReport) -> tuple[Message, list[
     if t.runbook.link:
         steps.append(f"<{t.runbook.link}|Runbook>")
     blocks += [{"type": "section", "text": _mrkdwn(c)} for c in _chunks(steps)[:3]]
+    blocks += remediation_buttons(incident, report, actions or {})
     blocks.append({"type": "actions", "block_id": "triage_actions", "elements": [
         _button(m.TRIAGE_BUTTON, ACTION_RUN_DIAGNOSTICS, incident.id)]})
-    blocks = blocks[:MAX_BLOCKS]
+    if len(blocks) > MAX_BLOCKS:
+        blocks = blocks[:MAX_BLOCKS - 1] + blocks[-1:]
     fallback = f"{heading}: {m.PATTERN_TITLES[t.pattern.value]}"
     thread: list[Message] = []
     full = []
@@ -436,3 +464,40 @@ def customer_draft_message(incident: Incident, *, kind: str, text: str) -> Messa
         {"type": "section", "text": _mrkdwn(body)},
         {"type": "actions", "block_id": "customer_actions", "elements": [
             _button(m.CUSTOMER_BUTTON, ACTION_CUSTOMER, incident.id)]}]}
+
+
+def remediate_modal(incident: Incident, info: "ActionInfo", *, dry_run: bool) -> dict[str, Any]:
+    import json
+
+    blocks_: list[Block] = [{"type": "section", "text": _mrkdwn(m.remediate_modal_text(
+        description=info.description, dry_run=dry_run, service=info.service))}]
+    if info.replicas_max is not None:
+        blocks_.append(_input("replicas", m.REPLICAS_LABEL, {
+            "type": "number_input", "action_id": "replicas", "is_decimal_allowed": False,
+            "min_value": str(info.replicas_min or 0), "max_value": str(info.replicas_max)}))
+    if info.kind == "kubernetes_delete_pod":
+        blocks_.append(_input("pod", m.POD_LABEL, {"type": "plain_text_input",
+                                                   "action_id": "pod"}, optional=True))
+    return {
+        "type": "modal", "callback_id": VIEW_REMEDIATE,
+        "private_metadata": json.dumps({"i": incident.id, "s": info.service, "a": info.index}),
+        "title": _plain(m.REMEDIATE_MODAL_TITLE, limit=24),
+        "submit": _plain(m.REMEDIATE_DRY_SUBMIT if dry_run else m.REMEDIATE_MODAL_SUBMIT,
+                         limit=24),
+        "close": _plain(m.MODAL_CLOSE, limit=24),
+        "blocks": blocks_,
+    }
+
+
+def recovery_plan_message(incident: Incident, tiers: list[list[Any]], *,
+                          services: list[str]) -> Message:
+    import json
+
+    rows = [(tier[0].tier, [(s.service, s.action.name if s.action else m.NO_RESTART_ACTION)
+                            for s in tier]) for tier in tiers]
+    text = m.recovery_plan(tiers=rows)
+    value = json.dumps({"i": incident.id, "s": services})[:2000]
+    return {"text": text[:3000], "blocks": [
+        {"type": "section", "text": _mrkdwn(text)},
+        {"type": "actions", "block_id": "recover_actions", "elements": [
+            _button(m.RECOVER_BUTTON, ACTION_RECOVER, value, style="danger")]}]}

@@ -23,7 +23,7 @@ from bot.slack import blocks
 from bot.slack.parse import Request, parse
 from bot.slack.war_room import SlackWarRoom
 from commands import (ack, action, assign, close, customer, declare, escalate, note, pin, probe,
-                      report, resolve, severity, status, update)
+                      recover, remediate, report, resolve, severity, status, update)
 
 log = structlog.get_logger(__name__)
 COMMAND = "/incident"
@@ -60,6 +60,9 @@ class Listeners:
             return
         if req.sub in {"probe", "resolve"}:
             await self._ack_then_run(req, user=user, channel=channel, ack=ack, respond=respond)
+            return
+        if req.sub == "recover":
+            await self._recover_plan(req, user=user, channel=channel, ack=ack)
             return
         if req.sub in {"report", "close", "customer"}:
             await self._wrap_up_command(req, user=user, channel=channel, ack=ack,
@@ -510,6 +513,97 @@ class Listeners:
         except errors.WarroomError as exc:
             log.warning("timeline.pin_failed", channel=cmd.channel_id, error=repr(exc))
 
+    # ------------------------------------------------------------ remediation
+    async def on_remediate_button(self, ack, body, respond, client) -> None:  # noqa: ANN001
+        await ack()
+        user = body["user"]["id"]
+        try:
+            data = json.loads(body["actions"][0]["value"])
+            cmd = remediate.RemediateInput(actor=user, incident_id=data["i"], service=data["s"],
+                                           index=int(data["a"]))
+        except (ValueError, KeyError, ValidationError):
+            return
+        try:
+            incident, info = await remediate.request(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+            return
+        assert self.deps.remediator is not None
+        dry_run = self.deps.remediator.dry_run or info.dry_run
+        await self._open_view(client, trigger_id=body["trigger_id"],
+                              view=blocks.remediate_modal(incident, info, dry_run=dry_run),
+                              respond=respond)
+
+    async def on_remediate_view(self, ack, body, view, client) -> None:  # noqa: ANN001
+        user = body["user"]["id"]
+        meta = _meta(view)
+        values = _values(view)
+        params: dict[str, str | int] = {}
+        if values.get("replicas") not in (None, ""):
+            try:
+                params["replicas"] = int(str(values["replicas"]))
+            except ValueError:
+                await ack(response_action="errors", errors={"replicas": m.REPLICAS_LABEL})
+                return
+        if values.get("pod"):
+            params["pod"] = str(values["pod"]).strip()
+        cmd = remediate.RemediateInput(actor=user, incident_id=meta.get("i"),
+                                       service=meta.get("s", ""), index=int(meta.get("a", 0)),
+                                       params=params)
+        try:
+            incident = await self.deps.store.get(cmd.incident_id or "")
+            info = remediate.action_info(cmd, self.deps)
+            if not await remediate.allowed(user, incident, info, self.deps):
+                raise errors.NotAllowed(incident.id, user=user, action=info.name)
+        except errors.WarroomError as exc:
+            block = next(iter(view.get("state", {}).get("values", {}) or {}), None)
+            if block:
+                await ack(response_action="errors", errors={block: m.render_error(exc)[:150]})
+            else:
+                await ack()
+                await self._ephemeral_in(client, cmd, user, m.render_error(exc))
+            return
+        await ack()
+        try:
+            await remediate.confirm(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await self._ephemeral_in(client, cmd, user, m.render_error(exc))
+
+    async def _ephemeral_in(self, client, cmd, user: str, text: str) -> None:  # noqa: ANN001
+        try:
+            incident = await self.deps.store.get(cmd.incident_id or "")
+            if incident.channel_id:
+                await client.chat_postEphemeral(channel=incident.channel_id, user=user, text=text)
+        except Exception as exc:  # the refusal itself is on the timeline
+            log.warning("remediate.notice_failed", error=type(exc).__name__)
+
+    async def _recover_plan(self, req: Request, *, user: str, channel: str | None, ack) -> None:  # noqa: ANN001
+        target = {"actor": user, "channel_id": channel, "incident_id": req.incident_id}
+        try:
+            incident = await status.run(status.StatusInput(**target), self.deps)
+            tiers = recover.plan(incident, self.deps, named=req.services)
+        except errors.WarroomError as exc:
+            await ack(_ephemeral(m.render_error(exc)))
+            return
+        names = [s.service for tier in tiers for s in tier]
+        await ack({"response_type": "ephemeral",
+                   **blocks.recovery_plan_message(incident, tiers, services=names)})
+
+    async def on_recover_button(self, ack, body, respond) -> None:  # noqa: ANN001
+        await ack()
+        user = body["user"]["id"]
+        try:
+            data = json.loads(body["actions"][0]["value"])
+            cmd = recover.RecoverInput(actor=user, incident_id=data["i"],
+                                       services=list(data.get("s") or []))
+        except (ValueError, KeyError, ValidationError):
+            return
+        await respond(delete_original=True)
+        try:
+            await recover.run(cmd, self.deps)
+        except errors.WarroomError as exc:
+            await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
+
     async def on_other_event(self) -> None:
         """Messages and other events warroom does not act on (keeps Bolt quiet)."""
 
@@ -552,6 +646,9 @@ def register(app: AsyncApp, deps: Deps, *, war_room: SlackWarRoom,
     app.action(blocks.ACTION_CUSTOMER)(listeners.on_customer_button)
     app.view(blocks.VIEW_CUSTOMER)(listeners.on_customer_view)
     app.event("reaction_added")(listeners.on_reaction)
+    app.action(blocks.ACTION_REMEDIATE)(listeners.on_remediate_button)
+    app.view(blocks.VIEW_REMEDIATE)(listeners.on_remediate_view)
+    app.action(blocks.ACTION_RECOVER)(listeners.on_recover_button)
     app.event("message")(listeners.on_other_event)
     app.view(blocks.VIEW_DECLARE)(listeners.on_declare_view)
     app.view(blocks.VIEW_UPDATE)(listeners.on_update_view)

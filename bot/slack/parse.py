@@ -15,7 +15,7 @@ _USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
 
 UPDATE_STATUSES = ("investigating", "identified", "monitoring")
 NEEDS_INCIDENT = {"status", "update", "ack", "sev", "assign", "note", "timeline", "resolve",
-                  "escalate", "probe", "action", "report", "close", "customer"}
+                  "escalate", "probe", "action", "report", "close", "customer", "recover"}
 _DATE = re.compile(r"^(?:due[:=])?(\d{4}-\d{2}-\d{2})$", re.IGNORECASE)
 CUSTOMER_KINDS = ("initial", "update", "resolution")
 SUBCOMMANDS = ["declare", *sorted(NEEDS_INCIDENT), "list", "help"]
@@ -90,7 +90,7 @@ def parse(text: str, *, policy: Policy) -> Request:
         if kind is not None and kind not in CUSTOMER_KINDS:
             raise errors.MissingArgument("initial, update or resolution", usage=usage)
         return Request(sub=sub, incident_id=incident_id, text=kind or "")
-    if sub == "probe":
+    if sub in {"probe", "recover"}:
         return Request(sub=sub, incident_id=incident_id,
                        services=[w.strip(",").lower() for w in rest if w.strip(",")])
     if sub == "resolve" and rest and rest[0].lower() in {"--force", "-f", "force"}:

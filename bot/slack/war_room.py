@@ -38,10 +38,12 @@ def _error_name(exc: SlackClientError) -> str:
 class SlackWarRoom:
     def __init__(self, client: AsyncWebClient, *, store: IncidentStore, clock: Clock,
                  policy: Policy, templates: Templates | None = None,
+                 actions: Callable[[str], list[Any]] | None = None,
                  on_error: Callable[[str, str], None] | None = None) -> None:
         self._client = client
         self._on_error = on_error  # metrics: (method, error) of each failed call
         self._templates = templates or Templates(policy=policy)
+        self._actions = actions  # service -> declared remediation actions (ActionInfo)
         self._store = store
         self._clock = clock
         self._policy = policy
@@ -77,6 +79,32 @@ class SlackWarRoom:
             else:
                 people.append(item)
         return list(dict.fromkeys(people))
+
+    async def post_action_outcome(self, incident: Incident, info: Any, plan: Any, outcome: Any,
+                                  *, by: str) -> None:
+        text = m.action_outcome(name=info.name, by=by, ok=outcome.ok, dry_run=outcome.dry_run,
+                                summary=outcome.summary, description=plan.description)
+        if outcome.detail:
+            text += "\n" + "\n".join(f"> {line}" for line in outcome.detail[:10])
+        await self.post_text(incident, text)
+
+    async def post_verification(self, incident: Incident, *, service: str, healthy: bool,
+                                took: Any, report: ProbeReport) -> None:
+        text = m.verification(service=service, healthy=healthy, took=format_duration(took))
+        if not healthy:
+            for svc in report.failing:
+                for check in svc.checks:
+                    if check.status.failing:
+                        text += f"\n> {svc.name} {check.kind}: {check.summary}"
+        await self.post_text(incident, text)
+
+    async def post_recovery_step(self, incident: Incident, tier: str, services: list[str], *,
+                                 healthy: bool, last: bool) -> None:
+        await self.post_text(incident, m.recovery_step(tier=tier, services=services,
+                                                       healthy=healthy, last=last))
+
+    async def group_members(self, ids: list[str]) -> list[str]:
+        return await self._expand(ids)
 
     async def invite(self, channel_id: str, users: list[str]) -> InviteResult:
         """One call for everybody; if Slack fails it (one bad id fails all), one call each."""
@@ -215,7 +243,8 @@ class SlackWarRoom:
     async def post_triage(self, incident: Incident, report: ProbeReport) -> None:
         if not incident.channel_id:
             return
-        card, thread = blocks.triage_card(incident, report)
+        actions = {s.name: self._actions(s.name) for s in report.failing} if self._actions else {}
+        card, thread = blocks.triage_card(incident, report, actions)
         data = await self._call("chat.postMessage", channel=incident.channel_id, **card)
         for page in thread:
             await self._call("chat.postMessage", channel=incident.channel_id,
