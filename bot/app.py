@@ -212,7 +212,16 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
     templates = Templates(Path(config.templates) if config is not None and config.templates
                           else None, policy=policy,
                           slos=config.slos() if config is not None else None)
+    remediator = None
+    if config is not None and any(s.actions for s in config.services):
+        from bot.actions.remediator import ActionRemediator
+
+        remediator = ActionRemediator(
+            actions={s.name: list(s.actions) for s in config.services}, clock=clock,
+            settings=config.remediation, docker=config.docker, kubernetes=config.kubernetes,
+            prometheus=config.prometheus)
     war_room = SlackWarRoom(client, store=store, clock=clock, policy=policy, templates=templates,
+                            actions=remediator.actions_for if remediator else None,
                             on_error=metrics.slack_error)
     prober = build_prober(config, clock=clock) if config is not None else None
     catalog = config.to_catalog() if config is not None else Catalog()
@@ -223,6 +232,7 @@ def build_bot(*, token: str, signing_secret: str | None, api_url: str, redis: ai
                       else PAGERDUTY_EVENTS_URL)
     deps = Deps(store=store, chat=war_room, clock=clock, policy=policy, catalog=catalog,
                 prober=prober, timers=QueueTimers(queue), pager=pager, templates=templates,
+                remediator=remediator,
                 metrics=metrics)
     timer_loop = TimerLoop(queue, clock=clock, handlers=timer_handlers(deps),
                            on_fired=metrics.timer_fired)

@@ -25,8 +25,9 @@ from bot.core.naming import slugify
 from bot.core.catalog import Catalog, Runbook, Service, Tier, find_cycle
 from bot.core.policy import (DEFAULT_ESCALATION, DEFAULT_SEVERITIES, Channels, Escalation,
                              EscalationLevel, Policy, Severity)
+from bot.actions.models import ActionEntry
 from bot.probes.checks import (CHECK_KINDS, Check, DockerSettings, KubernetesSettings,
-                               PrometheusSettings)
+                               ProbeDuration, PrometheusSettings)
 
 _CONTACT = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 
@@ -161,11 +162,20 @@ class ServiceConfig(_Strict):
     checks: list[CheckEntry] = Field(default_factory=list)
     runbook: RunbookConfig | None = None
     slo: Annotated[SloConfig | None, BeforeValidator(_slo_shorthand)] = None  # issue 6 metrics
+    actions: list[ActionEntry] = Field(default_factory=list)
 
     @field_validator("checks", mode="before")
     @classmethod
     def _checks(cls, value: Any) -> Any:
         return [_unwrap_check(v) for v in value] if isinstance(value, list) else value
+
+
+class RemediationConfig(_Strict):
+    allow: list[Contact] = Field(default_factory=list)  # besides the incident commander
+    dry_run: bool = False
+    cooldown: Duration = Field(default_factory=lambda: timedelta(minutes=5))
+    verify_timeout: Duration = Field(default_factory=lambda: timedelta(seconds=60))
+    verify_interval: ProbeDuration = Field(default_factory=lambda: timedelta(seconds=2))
 
 
 class ProbesConfig(_Strict):
@@ -187,6 +197,7 @@ class WarroomConfig(_Strict):
     prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings)
     probes: ProbesConfig = Field(default_factory=ProbesConfig)
     paging: PagingConfig = Field(default_factory=PagingConfig)
+    remediation: RemediationConfig = Field(default_factory=RemediationConfig)
     templates: str | None = None          # folder of *.md.j2 overrides
     timeline_reaction: str = Field(default="pushpin", pattern=r"^[a-z0-9_+-]+$")
 

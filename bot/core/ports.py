@@ -115,6 +115,7 @@ class ActionInfo(BaseModel):
 class PlannedAction(BaseModel):
     description: str
     params: dict[str, str | int] = Field(default_factory=dict)
+    raw: dict[str, Any] = Field(default_factory=dict)  # the adapter's own plan, handed back
 
 
 class ActionOutcome(BaseModel):
