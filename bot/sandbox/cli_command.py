@@ -58,7 +58,7 @@ def sandbox(
     chosen = "warroom_log_level" in settings.model_fields_set
     logs.configure(settings.warroom_log_level if chosen else "warning")
     if not chosen:  # Bolt warns that the token is unused when `authorize` is given: expected
-        logging.getLogger("slack_bolt").setLevel(logging.ERROR)
+        logging.getLogger("slack_bolt.AsyncApp").addFilter(lambda r: r.levelno >= logging.ERROR)
     if config is not None:
         try:
             load_config(config)

@@ -306,15 +306,15 @@ class PageApi:
             await response.prepare(request)
             await _send(response, first)
             closing = asyncio.ensure_future(self._closing.wait())
+            getter: asyncio.Future[WorkspaceEvent] | None = None
             try:
                 while not self._closing.is_set():
                     getter = asyncio.ensure_future(queue.get())
                     done, _ = await asyncio.wait({getter, closing}, timeout=HEARTBEAT_SECONDS,
                                                  return_when=asyncio.FIRST_COMPLETED)
                     if getter not in done:
-                        getter.cancel()
                         if not self._closing.is_set():
-                            await response.write(b": heartbeat\n\n")
+                            await response.write(b": heartbeat\n\n")  # finds a gone client
                         continue
                     change = change_for(self.ws, getter.result(), user=user, info=self.info)
                     if change is not None:
@@ -323,6 +323,8 @@ class PageApi:
                         await _send(response, change)
             finally:
                 closing.cancel()
+                if getter is not None:
+                    getter.cancel()
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         finally:

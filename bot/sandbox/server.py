@@ -208,6 +208,6 @@ class Sandbox:
 
 async def _quietly(awaitable: Any) -> None:
     try:
-        await asyncio.wait_for(awaitable, timeout=15)
+        await awaitable
     except Exception:  # stopping: keep stopping the rest
         pass

@@ -87,7 +87,24 @@
     const parts = String(text).split("```");
     parts.forEach((part, i) => {
       if (i % 2 === 1 && i < parts.length - 1) out.append(h("pre", { class: "code-block" }, decode(part.replace(/^\n/, ""))));
-      else out.append(inline(i % 2 === 1 ? "```" + part : part));
+      else out.append(quoted(i % 2 === 1 ? "```" + part : part));
+    });
+    return out;
+  }
+  function quoted(text) {  // lines starting with ">" (sent as "&gt;") are a block quote
+    const out = document.createDocumentFragment();
+    const lines = text.split("\n");
+    let quote = null;
+    lines.forEach((line, i) => {
+      const m = /^(?:&gt;|>)\s?(.*)$/.exec(line);
+      if (m) {
+        if (!quote) { quote = h("blockquote", { class: "quote" }); out.append(quote); }
+        if (quote.childNodes.length) quote.append("\n");
+        quote.append(inline(m[1]));
+      } else {
+        quote = null;
+        out.append(inline(line + (i < lines.length - 1 && !/^(?:&gt;|>)/.test(lines[i + 1]) ? "\n" : "")));
+      }
     });
     return out;
   }
@@ -359,16 +376,25 @@
     const classes = [ch.id === S.current ? "active" : "", S.unread[ch.id] ? "unread" : "",
       ch.is_member ? "" : "not-member"].filter(Boolean).join(" ");
     return h("li", { class: ch.kind === "incident" && isResolved(ch) ? "resolved" : null },
-      h("a", { href: "#", class: classes, dataset: { channelId: ch.id, channelName: name },
+      h("a", { href: "#", class: classes, title: ch.kind === "dm" ? "warroom (direct message)" : `#${name}`,
+        dataset: { channelId: ch.id, channelName: name },
         onclick: (e) => { e.preventDefault(); selectChannel(ch.id); } },
       h("span", { class: "sigil" }, sigil), h("span", { class: "name" }, name),
       S.unread[ch.id] ? h("span", { class: "badge" }, String(S.unread[ch.id])) : null));
   }
+  let sidebarShown = "";
+  let tipsSeen = false;
   function renderSidebar() {
     const all = Object.values(S.channels).sort((a, b) => a.created - b.created || a.name.localeCompare(b.name));
+    const signature = JSON.stringify([S.current, all.map((c) => [c.id, c.name, c.is_member, S.unread[c.id] || 0,
+      c.kind === "incident" && isResolved(c)])]);
+    if (signature === sidebarShown) return;  // unchanged: keep the DOM (and its hover state)
+    sidebarShown = signature;
     const fill = (id, list, empty) => $(id).replaceChildren(...(list.length ? list.map(sidebarItem) : [h("li", { class: "empty" }, empty)]));
     fill("channels", all.filter((c) => c.kind === "channel" || c.kind === "announce"), "none");
-    fill("incidents", all.filter((c) => c.kind === "incident"), "none yet: declare one");
+    const incidents = all.filter((c) => c.kind === "incident");
+    fill("incidents", incidents, "none yet: declare one");
+    if (incidents.length && !tipsSeen) { tipsSeen = true; $("tips").hidden = true; }  // they found their way
     fill("dms", all.filter((c) => c.kind === "dm"), "none yet");
   }
   function selectChannel(id) {
