@@ -16,7 +16,7 @@ from bot.core import errors
 from bot.core.clock import Clock
 from bot.core.ports import ActionInfo, ActionOutcome, PlannedAction
 from bot.probes.checks import DockerSettings, KubernetesSettings, PrometheusSettings
-from bot.probes.context import ProbeContext
+from bot.probes.context import ProbeContext, close_cache
 
 RESTARTS = {"docker_restart", "kubernetes_rollout_restart"}
 
@@ -85,13 +85,7 @@ class ActionRemediator:
             try:
                 yield ctx
             finally:
-                for client in ctx.cache.values():
-                    close = getattr(client, "close", None)
-                    if callable(close):
-                        with contextlib.suppress(Exception):
-                            result = close()
-                            if hasattr(result, "__await__"):
-                                await result
+                await close_cache(ctx)
 
     async def plan(self, service: str, index: int, params: dict[str, str | int]
                    ) -> PlannedAction:

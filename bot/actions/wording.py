@@ -98,10 +98,6 @@ def docker_unavailable(summary: str, socket: str, detail: str) -> str:
     return f"{summary} (socket {socket}: {detail})"
 
 
-def kubernetes_unavailable(summary: str) -> str:
-    return summary
-
-
 def plan_timed_out(timeout: timedelta) -> str:
     return f"could not look up the target within {seconds(timeout)}"
 

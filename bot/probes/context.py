@@ -39,3 +39,23 @@ class ProbeContext:
         return ProbeContext(clock=self.clock, http=self.http, docker=self.docker,
                             kubernetes=self.kubernetes, prometheus=self.prometheus,
                             service=name, threads=self.threads, cache=self.cache)
+
+
+async def close_cache(ctx: ProbeContext) -> None:
+    """Close the SDK clients a run cached (docker clients, kubernetes ApiClients held in
+    finished tasks/futures). Never raises."""
+    import contextlib
+
+    for value in list(ctx.cache.values()):
+        with contextlib.suppress(Exception):
+            if isinstance(value, asyncio.Future):
+                if not value.done() or value.cancelled() or value.exception() is not None:
+                    continue
+                value = value.result()
+            client = getattr(value, "api", value)  # kubernetes: an object holding .api
+            close = getattr(client, "close", None)
+            if callable(close):
+                result = close()
+                if asyncio.iscoroutine(result):
+                    await result
+    ctx.cache.clear()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 import httpx
@@ -12,7 +11,7 @@ from bot.core.clock import Clock
 from bot.core.probe import CheckResult
 from bot.core.triage import ProbeReport, triage
 from bot.probes.checks import Check, DockerSettings, KubernetesSettings, PrometheusSettings
-from bot.probes.context import ProbeContext
+from bot.probes.context import ProbeContext, close_cache
 from bot.probes.runner import DEFAULT_CONCURRENCY, run_services
 
 
@@ -52,11 +51,7 @@ class Prober:
                 results = await run_services(services, ctx=ctx, concurrency=self.concurrency,
                                              on_result=on_result)
             finally:
-                for client in ctx.cache.values():
-                    with contextlib.suppress(Exception):
-                        close = getattr(client, "close", None)
-                        if close is not None:
-                            close()
+                await close_cache(ctx)
         return ProbeReport(started_at=started, finished_at=self.clock.now(), services=results,
                            triage=triage(self.catalog, results))
 
