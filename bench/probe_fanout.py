@@ -3,7 +3,7 @@
     python bench/probe_fanout.py [--targets 500] [--delay 1.0] [--hang-ratio 0.1]
                                  [--timeout 2.0] [--concurrency 64 512] [--sample 20]
 
-One loopback aiohttp server (127.0.0.1) serves /t/<i>/health: 200 after --delay seconds, or
+One loopback aiohttp server (127.0.0.1, in its own process, as real targets are) serves /t/<i>/health: 200 after --delay seconds, or
 never (hangs until the bench ends) for a --hang-ratio share of them. Each --concurrency value
 (warroom's `probes.concurrency`) is measured; then a --sample of the targets is probed one after
 another, like the seeds' `for port in ...; do curl ...; done`, and extrapolated to all of them.
@@ -11,6 +11,7 @@ another, like the seeds' `for port in ...; do curl ...; done`, and extrapolated 
 import argparse
 import asyncio
 import math
+import multiprocessing
 import os
 import sys
 import time
@@ -40,20 +41,35 @@ def hanging(n: int, ratio: float) -> set[int]:
     return {i for i in range(n) if int((i + 1) * ratio) > int(i * ratio)}
 
 
-async def start_targets(delay: float, hang: set[int], release: asyncio.Event) -> web.AppRunner:
-    async def health(request: web.Request) -> web.Response:
-        if int(request.match_info["i"]) in hang:
-            await release.wait()  # no answer until the bench ends
-        else:
+def _serve_targets(delay: float, hang: set[int], conn) -> None:  # noqa: ANN001
+    """Child process: the targets live apart from warroom, as real services do."""
+    async def main() -> None:
+        async def health(request: web.Request) -> web.Response:
+            if int(request.match_info["i"]) in hang:
+                await asyncio.Event().wait()  # no answer, ever
             await asyncio.sleep(delay)
-        return web.json_response({"status": "UP"})
+            return web.json_response({"status": "UP"})
 
-    app = web.Application()
-    app.router.add_get("/t/{i}/health", health)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-    await runner.setup()
-    await web.TCPSite(runner, HOST, 0, backlog=4096).start()  # 500 connects at once
-    return runner
+        app = web.Application()
+        app.router.add_get("/t/{i}/health", health)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        await web.TCPSite(runner, HOST, 0, backlog=4096).start()  # 500 connects at once
+        conn.send(runner.addresses[0][1])
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def start_targets(delay: float, hang: set[int]) -> tuple[multiprocessing.Process, int]:
+    parent, child = multiprocessing.Pipe()
+    proc = multiprocessing.get_context("spawn").Process(
+        target=_serve_targets, args=(delay, hang, child), daemon=True)
+    proc.start()
+    if not parent.poll(30):
+        proc.kill()
+        raise SystemExit("the target server did not start")
+    return proc, parent.recv()
 
 
 async def timed_run(prober: Prober, names: list[str], bound: float):
@@ -70,9 +86,8 @@ def wrong(report, hang_names: set[str]) -> list[str]:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    n, hang, release = args.targets, hanging(args.targets, args.hang_ratio), asyncio.Event()
-    runner = await start_targets(args.delay, hang, release)
-    port = runner.addresses[0][1]
+    n, hang = args.targets, hanging(args.targets, args.hang_ratio)
+    targets, port = start_targets(args.delay, hang)
     names = [f"svc-{i:03d}" for i in range(n)]
     hang_names = {names[i] for i in hang}
     catalog = Catalog(services=tuple(Service(name=name) for name in names))
@@ -96,8 +111,8 @@ async def bench(args: argparse.Namespace) -> int:
         report, seq_sample = await timed_run(one_by_one, sample, per_check * len(sample) + 10)
         failures += [f"[sequential] {line}" for line in wrong(report, hang_names)]
     finally:
-        release.set()
-        await runner.cleanup()
+        targets.kill()  # by PID: the one process this bench started
+        targets.join(5)
 
     seq_total = seq_sample / len(sample) * n
     print(f"\nwarroom probe fan-out - {n} HTTP targets on {HOST}:{port}, {args.delay:g} s each, "
