@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.actions import wording as w
+from bot.messages import actions as w
 from bot.actions.models import ActionRefused
 from bot.core.redact import redact
 

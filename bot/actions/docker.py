@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.actions import wording as w
+from bot.messages import actions as w
 from bot.actions.base import Outcome
 from bot.actions.models import ActionPlan, ActionRefused, DockerRestartAction
 from bot.probes.checks import DockerCheck

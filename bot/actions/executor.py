@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.actions import docker, http, kubernetes
-from bot.actions import wording as w
+from bot.messages import actions as w
 from bot.actions.base import Outcome, brief
 from bot.actions.models import (Action, ActionPlan, ActionRefused, ActionResult,
                                 DockerRestartAction, HttpPostAction,

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from bot.actions import wording as w
+from bot.messages import actions as w
 from bot.actions.base import Outcome, brief, clip
 from bot.actions.models import ActionPlan, HttpPostAction
 from bot.core.redact import redact, safe_url

@@ -24,7 +24,7 @@ from typing import Any
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from bot.actions import wording as w
+from bot.messages import actions as w
 from bot.actions.base import Outcome, whole_number
 from bot.actions.models import (ActionPlan, ActionRefused, KubernetesDeletePodAction,
                                 KubernetesRolloutRestartAction, KubernetesScaleAction)

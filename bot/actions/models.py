@@ -25,7 +25,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter
                       model_validator)
 from pydantic_core import PydanticCustomError
 
-from bot.actions import wording as w
+from bot.messages import actions as w
 from bot.core.errors import WarroomError
 from bot.core.redact import safe_url
 from bot.probes.checks import ProbeDuration

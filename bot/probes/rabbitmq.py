@@ -20,7 +20,7 @@ import httpx
 from bot.core import probe as p
 from bot.core.probe import CheckResult, ProbeStatus
 from bot.core.redact import redact, safe_url
-from bot.probes import wording as w
+from bot.messages import probes as w
 from bot.probes.checks import RabbitmqCheck
 from bot.probes.context import ProbeContext
 

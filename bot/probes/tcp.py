@@ -14,7 +14,7 @@ import time
 from bot.core import probe as p
 from bot.core.probe import CheckResult, ProbeStatus
 from bot.core.redact import redact
-from bot.probes import wording as w
+from bot.messages import probes as w
 from bot.probes.checks import TcpCheck
 from bot.probes.context import ProbeContext
 

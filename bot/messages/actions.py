@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.probes.wording import ms, plural
+from bot.messages.probes import ms, plural
 
 # --- config ----------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """Every sentence warroom shows a person: in Slack, on the CLI, in logs meant for operators.
 
-Errors carry data (bot.core.errors); this module words them.
+This package is the one place for wording: this module (Slack replies, cards, config and
+start-up errors), `bot.messages.probes` (what probes report) and `bot.messages.actions`
+(what remediation says). Errors carry data (bot.core.errors); these modules word them.
 """
 
 from __future__ import annotations
