@@ -17,7 +17,12 @@ async def run(cmd: AckInput, deps: Deps) -> Change:
     change = await change_incident(cmd, deps,
                                    lambda cur: inc.acknowledge(cur, by=cmd.actor, now=now))
     if deps.pager is not None and change.incident.pages:
-        for line in await deps.pager.acknowledge(change.incident):
-            await deps.store.append(change.incident.id, inc.TimelineEvent(
-                at=deps.clock.now(), kind=inc.EventKind.paged, data={"result": line}))
+        deps.chat.spawn(change.incident.id, _page(change.incident, deps))
     return change
+
+
+async def _page(incident: inc.Incident, deps: Deps) -> None:
+    assert deps.pager is not None
+    for line in await deps.pager.acknowledge(incident):
+        await deps.store.append(incident.id, inc.TimelineEvent(
+            at=deps.clock.now(), kind=inc.EventKind.paged, data={"result": line}))

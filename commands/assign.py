@@ -18,5 +18,6 @@ async def run(cmd: AssignInput, deps: Deps) -> Change:
     change = await change_incident(cmd, deps, lambda cur: inc.assign(
         cur, role=cmd.role, user=cmd.user, by=cmd.actor, now=now))
     if change.incident.channel_id:
-        await deps.chat.invite(change.incident.channel_id, [cmd.user])
+        deps.chat.spawn(change.incident.id, deps.chat.invite(change.incident.channel_id,
+                                                             [cmd.user]))
     return change

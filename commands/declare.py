@@ -115,6 +115,8 @@ async def _open_war_room(incident: Incident, *, day: date, deps: Deps, log) -> D
             cur, event, channel_id=channel.id, channel_name=channel.name))).incident
     except errors.ChatError as exc:
         await failed("channel", exc)
+        # no war room, but the first level is still paged (DMs, PagerDuty)
+        await escalate.notify_first(await deps.store.get(incident.id), deps)
         return Declared(incident=incident, problems=problems)
 
     # 2. the people: declarer, level 1, the type's contacts

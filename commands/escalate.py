@@ -35,7 +35,9 @@ def next_step(incident: Incident) -> Step:
 
 async def notify(incident: Incident, step: Step, deps: Deps, *, reason: str,
                  by: str | None = None, note: str = "") -> None:
-    """The Slack side and the pager side of notifying a level."""
+    """The Slack side and the pager side of notifying a level. The next timer is
+    scheduled first, so a crash here cannot stop the ladder."""
+    await timers.schedule(incident, deps)
     try:
         await deps.chat.notify_level(incident, step, reason=reason, by=by, note=note)
     except errors.ChatError as exc:
@@ -45,7 +47,6 @@ async def notify(incident: Incident, step: Step, deps: Deps, *, reason: str,
             await deps.store.append(incident.id, inc.TimelineEvent(
                 at=deps.clock.now(), kind=inc.EventKind.paged, data={"result": line}))
     await deps.chat.refresh_card(incident.id)
-    await timers.schedule(incident, deps)
 
 
 def first_step(incident: Incident) -> Step:
@@ -75,10 +76,17 @@ async def run(cmd: EscalateInput, deps: Deps) -> Change:
     if not incident.is_open:
         raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
     next_step(incident)  # refuse before writing when there is no ladder
-    change = await deps.store.mutate(incident.id, lambda cur: inc.notify(
-        cur, next_step(cur), now=deps.clock.now(), reason="manual", by=cmd.actor))
-    await notify(change.incident, recorded_step(change), deps, reason="manual", by=cmd.actor,
-                 note=cmd.reason)
+
+    def transition(cur: Incident) -> Change:
+        if not cur.is_open:
+            raise errors.AlreadyResolved(cur.id, by=cur.resolved_by, at=cur.resolved_at)
+        return inc.notify(cur, next_step(cur), now=deps.clock.now(), reason="manual",
+                          by=cmd.actor)
+
+    change = await deps.store.mutate(incident.id, transition)
+    await timers.schedule(change.incident, deps)
+    deps.chat.spawn(incident.id, notify(change.incident, recorded_step(change), deps,
+                                        reason="manual", by=cmd.actor, note=cmd.reason))
     return change
 
 
@@ -95,10 +103,9 @@ async def on_timer(incident_id: str, token: str, deps: Deps) -> bool:
     def transition(cur: Incident) -> Change:
         if not cur.is_open or cur.acknowledged_at is not None or not cur.pages:
             raise Stale()
-        step = next_step(cur)
-        if token != escalate_token(cur.ladder, step.level):
+        if token != escalate_token(cur.ladder):
             raise Stale()
-        return inc.notify(cur, step, now=deps.clock.now(), reason="timer")
+        return inc.notify(cur, next_step(cur), now=deps.clock.now(), reason="timer")
 
     try:
         change = await deps.store.mutate(incident_id, transition)

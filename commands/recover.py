@@ -62,6 +62,8 @@ def plan(incident: Incident, deps: Deps, *, named: list[str]) -> list[list[Step]
 
 async def run(cmd: RecoverInput, deps: Deps) -> list[TierResult]:
     incident = await find_incident(cmd, deps)
+    if not incident.is_open:
+        raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
     tiers = plan(incident, deps, named=cmd.services)
     results: list[TierResult] = []
     for tier in tiers:

@@ -72,6 +72,8 @@ async def confirm(cmd: RemediateInput, deps: Deps, *, verify_after: bool = True)
     assert deps.remediator is not None
     info = action_info(cmd, deps)
     incident = await find_incident(cmd, deps)
+    if not incident.is_open:
+        raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
     if not await allowed(cmd.actor, incident, info, deps):
         await _event(deps, incident, EventKind.remediation_refused, actor=cmd.actor,
                      text=info.name, reason="not_allowed")

@@ -30,9 +30,9 @@ async def on_timer(incident_id: str, token: str, deps: Deps) -> bool:
     except (Stale, errors.IncidentNotFound):
         log.info("remind.stale", incident_id=incident_id, token=token)
         return False
+    await timers.schedule(change.incident, deps)  # before any I/O: a crash cannot stop it
     try:
         await deps.chat.remind(change.incident, mentioned=who_to_remind(change.incident))
     except errors.ChatError as exc:
         log.warning("remind.post_failed", incident_id=incident_id, error=exc.error)
-    await timers.schedule(change.incident, deps)
     return True

@@ -52,13 +52,18 @@ async def run(cmd: ResolveInput, deps: Deps) -> Change:
     now = deps.clock.now()
     change = await change_incident(cmd, deps, lambda cur: inc.resolve(
         cur, by=cmd.actor, now=now, summary=cmd.summary))
+    if deps.pager is not None and change.incident.pages:  # first: stop the paging
+        deps.chat.spawn(change.incident.id, _page(change.incident, deps))
     if deps.policy.channels.announce:
-        await deps.chat.announce(change.incident, kind="resolved")
-    if deps.pager is not None and change.incident.pages:
-        for line in await deps.pager.resolve(change.incident):
-            await deps.store.append(change.incident.id, inc.TimelineEvent(
-                at=deps.clock.now(), kind=EventKind.paged, data={"result": line}))
+        deps.chat.spawn(change.incident.id, deps.chat.announce(change.incident, kind="resolved"))
     return change
+
+
+async def _page(incident: Incident, deps: Deps) -> None:
+    assert deps.pager is not None
+    for line in await deps.pager.resolve(incident):
+        await deps.store.append(incident.id, inc.TimelineEvent(
+            at=deps.clock.now(), kind=EventKind.paged, data={"result": line}))
 
 
 async def wrap_up(incident: Incident, deps: Deps, *, actor: str) -> None:

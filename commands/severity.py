@@ -18,5 +18,6 @@ async def run(cmd: SeverityInput, deps: Deps) -> Change:
     change = await change_incident(cmd, deps, lambda cur: inc.change_severity(
         cur, severity=severity, by=cmd.actor, now=now))
     if deps.policy.channels.announce:
-        await deps.chat.announce(change.incident, kind="severity_changed")
+        deps.chat.spawn(change.incident.id, deps.chat.announce(change.incident,
+                                                               kind="severity_changed"))
     return change

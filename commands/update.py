@@ -25,5 +25,6 @@ async def run(cmd: UpdateInput, deps: Deps) -> Change:
         cur, text=cmd.text, by=cmd.actor, now=now, status=cmd.status, impact=cmd.impact,
         hypothesis=cmd.hypothesis, actions=cmd.actions, eta=cmd.eta))
     assert change.incident.last_update is not None
-    await deps.chat.post_update(change.incident, change.incident.last_update)
+    deps.chat.spawn(change.incident.id,
+                    deps.chat.post_update(change.incident, change.incident.last_update))
     return change

@@ -62,9 +62,10 @@ def interval_after(levels: tuple[EscalationLevel, ...], level: int) -> timedelta
     return levels[-1].after or DEFAULT_STEP  # past the last level: repeat at its interval
 
 
-def escalate_token(state: EscalationState, level: int) -> str:
-    """Unique per scheduled step: a repeated or duplicated job cannot act twice."""
-    return f"{state.epoch}.{level}.{state.repeats}"
+def escalate_token(state: EscalationState) -> str:
+    """The state the next step starts from: any notification (next level, repeat, manual)
+    changes it, so a re-delivered or duplicated job cannot act twice."""
+    return f"{state.epoch}.{state.level}.{state.repeats}"
 
 
 def remind_token(state: EscalationState) -> str:

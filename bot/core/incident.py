@@ -336,8 +336,7 @@ def timers_wanted(incident: Incident) -> list[Due]:
     if incident.acknowledged_at is None:
         if incident.pages and state.level >= 1 and state.notified_at is not None:
             levels = incident.escalation.levels
-            nxt = min(state.level + 1, len(levels))
-            out.append(Due(kind=KIND_ESCALATE, token=escalate_token(state, nxt),
+            out.append(Due(kind=KIND_ESCALATE, token=escalate_token(state),
                            at=state.notified_at + interval_after(levels, state.level)))
         if incident.policy.ack_within and state.breached_at is None:
             out.append(Due(kind=KIND_BREACH, token=incident.severity,

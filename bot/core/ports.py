@@ -81,6 +81,8 @@ class WarRoom(Protocol):
                                 took: timedelta, report: ProbeReport) -> None: ...
     async def post_recovery_step(self, incident: Incident, tier: str, services: list[str], *,
                                  healthy: bool, last: bool) -> None: ...
+    def spawn(self, incident_id: str, effect: Any) -> None:
+        """Run a side effect (an awaitable) after the reply; failures are logged."""
     async def group_members(self, ids: list[str]) -> list[str]:
         """User ids, with user groups (S…) expanded."""
 

@@ -7,6 +7,7 @@ retried by the client's rate-limit handler before they reach this module.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -19,7 +20,7 @@ from bot.core import errors
 from bot.core.clock import Clock
 from bot.core.durations import format_duration
 from bot.core.escalation import Step, interval_after
-from bot.core.incident import Incident, StatusUpdate
+from bot.core.incident import EventKind, Incident, StatusUpdate, TimelineEvent
 from bot.core.policy import Policy
 from bot.core.ports import ChannelRef, IncidentStore, InviteResult
 from bot.core.triage import ProbeReport
@@ -49,6 +50,8 @@ class SlackWarRoom:
         self._policy = policy
         self._dirty: dict[str, bool] = {}
         self._running: dict[str, asyncio.Task[None]] = {}
+        self._effects: set[asyncio.Task[None]] = set()
+        self._order: dict[str, asyncio.Lock] = {}
 
     async def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -269,13 +272,22 @@ class SlackWarRoom:
         if incident.drill:
             text = f"{m.DRILL_TAG} {text}"
         if incident.channel_id:
-            await self._call("chat.postMessage", channel=incident.channel_id, text=text)
-            if reason != "declare":  # declare already invited level 1
-                await self.invite(incident.channel_id, step.members)
+            try:  # the DMs below must go out even when the channel is gone
+                await self._call("chat.postMessage", channel=incident.channel_id, text=text)
+                if reason != "declare":  # declare already invited level 1
+                    await self.invite(incident.channel_id, step.members)
+            except errors.ChatError as exc:
+                log.warning("escalate.channel_notice_failed", incident_id=incident.id,
+                            error=exc.error)
         if not incident.pages:
             return
         dm = blocks.level_dm(incident, step)
-        for person in await self._expand(step.members):
+        try:
+            people = await self._expand(step.members)
+        except errors.ChatError as exc:
+            log.warning("escalate.group_lookup_failed", incident_id=incident.id, error=exc.error)
+            people = [p for p in step.members if not p.startswith("S")]
+        for person in people:
             try:
                 opened = await self._call("conversations.open", users=person)
                 await self._call("chat.postMessage", channel=opened["channel"]["id"], **dm)
@@ -288,7 +300,31 @@ class SlackWarRoom:
             await self._call("chat.postMessage", channel=incident.channel_id,
                              **blocks.reminder_message(incident, mentioned=mentioned))
 
+    def spawn(self, incident_id: str, effect: Any) -> None:
+        """Run a side effect after the reply (an awaitable), in order per incident; a
+        failure is logged and put on the timeline, never raised at the user."""
+        lock = self._order.setdefault(incident_id, asyncio.Lock())
+
+        async def run() -> None:
+            async with lock:
+                try:
+                    await effect
+                except errors.ChatError as exc:
+                    log.warning("effect.failed", incident_id=incident_id, method=exc.method,
+                                error=exc.error)
+                    with contextlib.suppress(errors.StoreError):
+                        await self._store.append(incident_id, TimelineEvent(
+                            at=self._clock.now(), kind=EventKind.slack_failed,
+                            data={"step": exc.method, "error": exc.error}))
+                except Exception:
+                    log.exception("effect.crashed", incident_id=incident_id)
+
+        task = asyncio.create_task(run())
+        self._effects.add(task)
+        task.add_done_callback(self._effects.discard)
+
     async def drain(self) -> None:
-        """Wait for background card refreshes (shutdown, tests)."""
-        while self._running:
-            await asyncio.gather(*list(self._running.values()), return_exceptions=True)
+        """Wait for background card refreshes and side effects (shutdown, tests)."""
+        while self._running or self._effects:
+            await asyncio.gather(*list(self._running.values()), *list(self._effects),
+                                 return_exceptions=True)
