@@ -125,13 +125,9 @@ class RunbookConfig(_Strict):
 
 
 # ---- SLOs (issue 6, metrics) ----------------------------------------------
-SLO_BAD_TARGET = ("'{value}' is not an SLO target: write a fraction between 0 and 1 like 0.9995, "
-                  "or a percentage like '99.95%'")
-
-
 def _slo_target(value: Any) -> float:
     """0.9995, or "99.95%" -> 0.9995; strictly between 0 and 1."""
-    bad = PydanticCustomError("slo", SLO_BAD_TARGET, {"value": value})
+    bad = PydanticCustomError("slo", messages.SLO_BAD_TARGET, {"value": value})
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise bad
     text = str(value).strip()

@@ -31,18 +31,6 @@ from bot.core.metrics import (IncidentMetrics, ServiceBudget, SeveritySummary, S
                               budget_minutes, budget_use, compute, summarize)
 from bot.settings import Settings, WarroomConfig, load_config
 
-# The sentences this command prints (kept here; they can move to bot/messages.py).
-BAD_SINCE = ("{value!r} is neither a duration like 30d, 12h, 90m nor a date like "
-             "2026-11-01")
-NO_INCIDENTS = "No incidents declared since {since}."
-NO_EMBEDDED_DATA = ("REDIS_URL is not set and {data_dir} holds no warroom data yet: no incidents "
-                    "to count (set REDIS_URL to read another Redis).")
-READING_COPY = ("REDIS_URL is not set: reading a copy of the embedded Redis data under "
-                "{data_dir}.")
-NO_SLOS = ("No service has an slo in warroom.yml: add `slo: 99.95%` (or `slo: {target: 0.9995, "
-           "period: 30d}`) to a service to see its error budget.")
-SKIPPED = "{n} incident record(s) could not be read and were left out."
-
 EXIT_TROUBLE = 2
 READ_BATCH = 100
 
@@ -56,7 +44,8 @@ def parse_since(text: str, *, now: datetime) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())  # a date alone means its midnight
     except ValueError:
-        raise typer.BadParameter(BAD_SINCE.format(value=text), param_hint="--since") from None
+        raise typer.BadParameter(messages.STATS_BAD_SINCE.format(value=text),
+                                 param_hint="--since") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -118,11 +107,11 @@ async def _read_embedded(settings: Settings, *, since: datetime) -> tuple[Loaded
 
     data_dir = Path(settings.warroom_data_dir)
     if not data_dir.is_dir() or not any(p.name != "redis.log" for p in data_dir.iterdir()):
-        typer.echo(NO_EMBEDDED_DATA.format(data_dir=data_dir), err=True)
+        typer.echo(messages.STATS_NO_EMBEDDED_DATA.format(data_dir=data_dir), err=True)
         return [], 0
     if find_redis_server() is None:
         _fail([messages.REDIS_NOT_FOUND])
-    typer.echo(READING_COPY.format(data_dir=data_dir), err=True)
+    typer.echo(messages.STATS_READING_COPY.format(data_dir=data_dir), err=True)
     with tempfile.TemporaryDirectory(prefix="warroom-stats-") as tmp:
         copy = Path(tmp) / "data"
         shutil.copytree(data_dir, copy, ignore=shutil.ignore_patterns("redis.log", "*.sock"))
@@ -177,9 +166,9 @@ def print_tables(*, since: datetime, window: str, metrics: list[IncidentMetrics]
 
     console = Console()
     if not metrics:
-        console.print(NO_INCIDENTS.format(since=f"{since:%Y-%m-%d %H:%M} UTC"))
+        console.print(messages.STATS_NO_INCIDENTS.format(since=f"{since:%Y-%m-%d %H:%M} UTC"))
         return
-    table = Table(title=f"Incidents since {since:%Y-%m-%d %H:%M} UTC ({window})")
+    table = Table(title=messages.stats_title(since=since, window=window))
     for column in ("Severity", "Incidents", "Open", "MTTA", "MTTR", "SLA met", "SLA breached"):
         table.add_column(column, justify="left" if column == "Severity" else "right")
     for name, s in summary.items():
@@ -189,19 +178,20 @@ def print_tables(*, since: datetime, window: str, metrics: list[IncidentMetrics]
 
     breached = [m for m in metrics if m.sla is Sla.breached]
     if breached:
-        late = Table(title="SLA breaches (acknowledgement later than ack_within)")
+        late = Table(title=messages.STATS_BREACHES_TITLE)
         for column in ("Incident", "Severity", "Target", "Acknowledged after", "Title"):
             late.add_column(column)
         for m in breached:
             late.add_row(m.incident_id, m.severity, _d(m.ack_within),
-                         _d(m.time_to_acknowledge) if m.time_to_acknowledge else "not yet",
+                         (_d(m.time_to_acknowledge) if m.time_to_acknowledge
+                          else messages.STATS_NOT_YET),
                          m.title)
         console.print(late)
 
     if not slos:
-        console.print(NO_SLOS)
+        console.print(messages.STATS_NO_SLOS)
         return
-    budget = Table(title="Error budget used by these incidents")
+    budget = Table(title=messages.STATS_BUDGET_TITLE)
     for column in ("Service", "SLO", "Budget", "Used", "% of budget", "Incidents"):
         budget.add_column(column, justify="left" if column in {"Service", "Incidents"}
                           else "right", overflow="fold")
@@ -264,4 +254,4 @@ def stats(
     print_tables(since=start, window=since, metrics=metrics, summary=summary, budgets=budgets,
                  slos=slos)
     if skipped:
-        typer.echo(SKIPPED.format(n=skipped), err=True)
+        typer.echo(messages.STATS_SKIPPED.format(n=skipped), err=True)

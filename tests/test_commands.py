@@ -234,3 +234,20 @@ async def test_update_with_a_status_word_moves_the_incident_to_that_status(bot, 
     assert incident.status is Status.monitoring
     assert incident.last_update.text == "fix deployed, watching error rate"
     await card_shows(slack, channel, "MONITORING")
+
+
+async def test_too_long_input_gets_usage_not_a_server_error(bot, slack):
+    channel = await opened(slack)
+    response = await say(slack, channel.id, "action " + "x" * 700)
+    assert response.status == 200 and response.ack["response_type"] == "ephemeral"
+    assert "not valid" in response.ack["text"] and "Usage:" in response.ack["text"]
+    assert not (await bot.store.get(ID)).action_items
+
+
+async def test_drill_without_a_scenario_opens_the_form_and_declares_a_drill(bot, slack):
+    await say(slack, GENERAL, "drill P2")
+    view = await eventually(lambda: slack.workspace.latest_view(ALICE))
+    await slack.platform.submit_view(user=ALICE, view_id=view.id,
+                                     values={"title": "db failover", "severity": "P2"})
+    await eventually(lambda: slack.workspace.channel_by_name("drill-inc-20261201-001-db-failover"))
+    assert (await bot.store.get(ID)).drill

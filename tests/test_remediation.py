@@ -74,7 +74,7 @@ def fix_button(slack, channel):
         for block in m.blocks or []:
             if block.get("type") == "actions":
                 for el in block["elements"]:
-                    if el.get("action_id") == "incident_remediate":
+                    if el.get("action_id", "").startswith("incident_remediate"):
                         return m, el
     return None
 
@@ -94,14 +94,14 @@ async def test_restart_from_the_triage_card_is_guarded_and_verified(runner, slac
     assert button["text"]["text"] == f"restart checkout-{uid}"
 
     await slack.platform.click(user=DAN, channel=channel.id, message_ts=message.ts,
-                               action_id="incident_remediate", value=button["value"])
+                               action_id=button["action_id"], value=button["value"])
     refusal = await eventually(lambda: [e for e in slack.workspace.ephemerals(user=DAN)
                                         if "may not run" in e.text])
     assert "commander or people on its allow-list" in refusal[0].text
     assert slack.workspace.latest_view(DAN) is None
 
     await slack.platform.click(user=BOB, channel=channel.id, message_ts=message.ts,
-                               action_id="incident_remediate", value=button["value"])
+                               action_id=button["action_id"], value=button["value"])
     view = await eventually(lambda: slack.workspace.latest_view(BOB))
     assert f"docker restart (timeout 1s) of container checkout-{uid}" in str(view.blocks)
     await slack.platform.submit_view(user=BOB, view_id=view.id, values={})
@@ -118,7 +118,7 @@ async def test_restart_from_the_triage_card_is_guarded_and_verified(runner, slac
         assert kind in recorded
 
     await slack.platform.click(user=BOB, channel=channel.id, message_ts=message.ts,
-                               action_id="incident_remediate", value=button["value"])
+                               action_id=button["action_id"], value=button["value"])
     again = await eventually(lambda: slack.workspace.latest_view(BOB)
                              if slack.workspace.latest_view(BOB).id != view.id else None)
     await slack.platform.submit_view(user=BOB, view_id=again.id, values={})
@@ -136,7 +136,7 @@ async def test_dry_run_shows_what_would_run_and_changes_nothing(runner, slack, d
     channel = await war_room(slack, "inc-20261201-001-cart-is-failing")
     message, button = await eventually(lambda: fix_button(slack, channel), timeout=20)
     await slack.platform.click(user=ALICE, channel=channel.id, message_ts=message.ts,
-                               action_id="incident_remediate", value=button["value"])  # commander
+                               action_id=button["action_id"], value=button["value"])  # commander
     view = await eventually(lambda: slack.workspace.latest_view(ALICE))
     assert "Dry run" in str(view.blocks)
     await slack.platform.submit_view(user=ALICE, view_id=view.id, values={})

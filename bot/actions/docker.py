@@ -13,12 +13,13 @@ import time
 from typing import Any
 
 from bot.messages import actions as w
+from bot.messages.probes import docker_when as _when
 from bot.actions.base import Outcome
 from bot.actions.models import ActionPlan, ActionRefused, DockerRestartAction
 from bot.probes.checks import DockerCheck
 from bot.probes.context import ProbeContext
-from bot.probes.docker import (_client, _compose_labels, _find, _socket, _when,
-                               classify_error, observe)
+from bot.probes.docker import (_client, _compose_labels, _find, _socket, classify_error,
+                               observe)
 
 KIND = "docker_restart"
 

@@ -25,12 +25,13 @@ from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
 from bot.messages import actions as w
+from bot.messages.probes import api_refused
 from bot.actions.base import Outcome, whole_number
 from bot.actions.models import (ActionPlan, ActionRefused, KubernetesDeletePodAction,
                                 KubernetesRolloutRestartAction, KubernetesScaleAction)
 from bot.core.redact import safe_url
 from bot.probes.context import ProbeContext
-from bot.probes.kubernetes import _failure, _sdk, _status_message, api_refused
+from bot.probes.kubernetes import _failure, _sdk, _status_message
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 STRATEGIC_MERGE = "application/strategic-merge-patch+json"

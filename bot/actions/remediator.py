@@ -15,31 +15,24 @@ from bot.actions.models import ActionRefused as ExecutorRefused
 from bot.core import errors
 from bot.core.clock import Clock
 from bot.core.ports import ActionInfo, ActionOutcome, PlannedAction
+from bot.messages import actions as w
 from bot.probes.checks import DockerSettings, KubernetesSettings, PrometheusSettings
 from bot.probes.context import ProbeContext, close_cache
 
 RESTARTS = {"docker_restart", "kubernetes_rollout_restart"}
+# the settings the static description names (never headers or bodies: they may hold secrets)
+_DESCRIBED = ("container", "compose_service", "restart_timeout", "deployment", "namespace",
+              "min", "max", "selector")
 
 
 def _static_description(action: Action) -> str:
     """What will run where, from config alone (the plan adds resolved ids)."""
-    match action.kind:
-        case "docker_restart":
-            what = (f"container {action.container}" if action.container
-                    else f"compose service {action.compose_service}")
-            return f"docker restart (timeout {action.restart_timeout}s) of {what}"
-        case "kubernetes_rollout_restart":
-            return f"kubectl rollout restart deployment/{action.deployment} -n {action.namespace}"
-        case "kubernetes_scale":
-            return (f"kubectl scale deployment/{action.deployment} -n {action.namespace} "
-                    f"--replicas=<{action.min}..{action.max}>")
-        case "kubernetes_delete_pod":
-            return f"kubectl delete pod <one of {action.selector}> -n {action.namespace}"
-        case "http_post":
-            from bot.core.redact import safe_url
+    fields = {name: getattr(action, name) for name in _DESCRIBED if hasattr(action, name)}
+    if action.kind == "http_post":
+        from bot.core.redact import safe_url
 
-            return f"POST {safe_url(action.url)}"
-    return action.kind
+        fields["url"] = safe_url(action.url)
+    return w.static_description(action.kind, **fields)
 
 
 class ActionRemediator:

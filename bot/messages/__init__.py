@@ -56,6 +56,41 @@ def serving(*, mode: str, host: str, port: int) -> str:
     return f"warroom is serving in {mode} mode on http://{host}:{port} (health: /healthz, /readyz)."
 
 
+# ---------------------------------------------------------------- warroom stats (CLI)
+STATS_BAD_SINCE = ("{value!r} is neither a duration like 30d, 12h, 90m nor a date like "
+                   "2026-11-01")
+STATS_NO_INCIDENTS = "No incidents declared since {since}."
+STATS_NO_EMBEDDED_DATA = ("REDIS_URL is not set and {data_dir} holds no warroom data yet: no "
+                          "incidents to count (set REDIS_URL to read another Redis).")
+STATS_READING_COPY = ("REDIS_URL is not set: reading a copy of the embedded Redis data under "
+                      "{data_dir}.")
+STATS_NO_SLOS = ("No service has an slo in warroom.yml: add `slo: 99.95%` (or `slo: {target: "
+                 "0.9995, period: 30d}`) to a service to see its error budget.")
+STATS_SKIPPED = "{n} incident record(s) could not be read and were left out."
+STATS_BREACHES_TITLE = "SLA breaches (acknowledgement later than ack_within)"
+STATS_BUDGET_TITLE = "Error budget used by these incidents"
+STATS_NOT_YET = "not yet"
+
+
+def stats_title(*, since: datetime, window: str) -> str:
+    return f"Incidents since {since:%Y-%m-%d %H:%M} UTC ({window})"
+
+
+# ---------------------------------------------------------------- warroom sandbox (CLI)
+SANDBOX_READY = ("warroom sandbox is running: open {url}\n"
+                 "  a local Slack workspace (alice, bob, carol, dan), the bot, {what}\n"
+                 "  clock: {speed}x real time · Redis data: {data_dir} · Ctrl-C stops everything")
+SANDBOX_STOPPED = "warroom sandbox stopped."
+SANDBOX_WHAT_DEMO = ("and a demo estate to diagnose (auth and checkout failing, recommendations "
+                     "hanging)")
+SANDBOX_WHAT_CONFIG = "probing the services of {path}"
+SANDBOX_PORT_BUSY = "port {port} is in use: choose another with --port"
+SANDBOX_BAD_SPEED = "--speed must be more than 0 (e.g. --speed 60 runs an hour a minute)"
+SANDBOX_NO_REDIS = ("warroom sandbox runs its own redis-server and none was found on PATH: "
+                    "install Redis (apt-get install redis-server) and run it again.")
+SANDBOX_BAD_PORT = "--port must be between 0 and 65535 (0 picks a free port)"
+
+
 # ---------------------------------------------------------------- config
 CONFIG_NOT_A_DURATION = "'{value}' is not a duration like 90s, 15m, 1h"
 CONFIG_NOT_A_CONTACT = "'{value}' is not a Slack user id (U..., W...) or user group id (S...)"
@@ -72,6 +107,8 @@ CONFIG_DEPENDENCY_CYCLE = "dependency cycle: {path}"
 CONFIG_UNKNOWN_PATTERN = "'{value}' is not a failure pattern (patterns: {known})"
 CONFIG_NO_TEMPLATES = "'{value}' is not a folder of templates"
 CONFIG_NOT_A_MAPPING = "the file must be a mapping of settings (severities:, escalation:, ...)"
+SLO_BAD_TARGET = ("'{value}' is not an SLO target: write a fraction between 0 and 1 like 0.9995, "
+                  "or a percentage like '99.95%'")
 
 
 def config_error(*, where: str, path: str, err: dict[str, Any]) -> str:
@@ -211,6 +248,13 @@ def render_error(exc: errors.WarroomError) -> str:
             return f"Slack refused {exc.method} ({exc.error})."
         case _:
             return "Something went wrong; nothing was changed."
+
+
+BAD_BUTTON = "That button's data is damaged or from an older warroom; run the command again."
+
+
+def invalid_input(problem: str, *, usage: str | None) -> str:
+    return f"That input is not valid ({problem})." + (f"\nUsage: {usage}" if usage else "")
 
 
 def invalid_field(field: str, problem: str) -> str:

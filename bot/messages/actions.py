@@ -8,6 +8,7 @@ bodies, API messages) is redacted by the caller before it gets here or by `safe_
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from bot.messages.probes import ms, plural
 
@@ -27,6 +28,31 @@ def default_name(kind: str, target: str) -> str:
              "kubernetes_scale": "scale", "kubernetes_delete_pod": "delete a pod of",
              "http_post": "POST"}
     return f"{verbs.get(kind, kind)} {target}"
+
+
+def static_description(kind: str, **fields: Any) -> str:
+    """What an action will run where, from its config alone (the plan adds resolved ids).
+
+    `fields` are the action's settings; `url` must already be redacted (`safe_url`).
+    """
+    match kind:
+        case "docker_restart":
+            what = (f"container {fields.get('container')}" if fields.get("container")
+                    else f"compose service {fields.get('compose_service')}")
+            return f"docker restart (timeout {fields.get('restart_timeout')}s) of {what}"
+        case "kubernetes_rollout_restart":
+            return (f"kubectl rollout restart deployment/{fields.get('deployment')} "
+                    f"-n {fields.get('namespace')}")
+        case "kubernetes_scale":
+            return (f"kubectl scale deployment/{fields.get('deployment')} "
+                    f"-n {fields.get('namespace')} "
+                    f"--replicas=<{fields.get('min')}..{fields.get('max')}>")
+        case "kubernetes_delete_pod":
+            return (f"kubectl delete pod <one of {fields.get('selector')}> "
+                    f"-n {fields.get('namespace')}")
+        case "http_post":
+            return f"POST {fields.get('url')}"
+    return kind
 
 
 # --- numbers ---------------------------------------------------------------------------------

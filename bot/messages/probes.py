@@ -1,4 +1,5 @@
-"""Every sentence the network probes (http, tcp, redis, postgres, rabbitmq) show a person.
+"""Every sentence the probes (http, tcp, redis, postgres, rabbitmq, docker, kubernetes,
+prometheus) show a person.
 
 Summaries are one short line ("503 in 42 ms", "refused"); evidence lines support
 them. Keeping the words here keeps them consistent across probes and easy to change.
@@ -6,7 +7,14 @@ them. Keeping the words here keeps them consistent across probes and easy to cha
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
+
+from bot.core.probe import ProbeStatus
+
+if TYPE_CHECKING:
+    from bot.probes.docker import Observed
 
 SNIPPET_CHARS = 500   # longest body snippet put in evidence
 MAX_NAMED = 10        # most queues / components named in evidence
@@ -226,3 +234,366 @@ def rmq_http_error(status: int, path: str) -> str:
 RMQ_UNAUTHORIZED = "management API refused the credentials (401)"
 RMQ_FORBIDDEN = "management API forbids this user (403): it needs the monitoring tag"
 RMQ_BAD_JSON = "management API answered something that is not JSON"
+
+
+# --- docker ----------------------------------------------------------------------------------
+
+NO_SUCH_CONTAINER = "no such container"
+ENGINE_UNREACHABLE = "Docker engine unreachable"
+PERMISSION_DENIED = "permission denied on the Docker socket"
+DOCKER_API_ERROR = "Docker API error"
+DOCKER_PROBE_FAILED = "docker probe failed"
+DOCKER_NO_ANSWER = "no answer"
+DOCKER_NO_ANSWER_IN_TIME = "no answer in time"
+DOCKER_DETAIL_PERMISSION_DENIED = "permission denied"
+DOCKER_DETAIL_NO_SOCKET = "no such socket"
+DOCKER_DETAIL_REFUSED = "connection refused"
+
+
+def docker_timed_out(timeout: timedelta) -> str:
+    return f"Docker did not answer within {_docker_seconds(timeout)}"
+
+
+def engine_evidence(socket: str, detail: str) -> str:
+    return f"socket {socket}: {detail}"
+
+
+def not_found_evidence(container: str | None, labels: list[str]) -> str:
+    if container is not None:
+        return f"no container named or with id '{container}'"
+    return f"no container (running or stopped) with labels {', '.join(labels)}"
+
+
+def state_phrase(c: Observed) -> str:
+    if c.state in ("exited", "dead") and c.exit_code is not None:
+        return f"{c.state} ({c.exit_code})"
+    if c.state == "restarting" and c.exit_code is not None:
+        return f"restarting (last exit {c.exit_code})"
+    if c.state == "created":
+        return "created, never started"
+    return c.state
+
+
+def container_summary(c: Observed, *, memory_high: float) -> str:
+    words = state_phrase(c)
+    if c.health is not None:
+        words += ", health starting" if c.health == "starting" else f", {c.health}"
+    if c.oom_killed:
+        words += " OOM-killed"
+    if c.crash_loop and not c.oom_killed:
+        words += " crash-looping"
+    if c.restart_count:
+        words += f" after {plural(c.restart_count, 'restart')}"
+    if c.memory_ratio is not None and c.memory_ratio > memory_high:
+        words += f", memory at {c.memory_ratio:.0%} of limit"
+    return words
+
+
+def replicas_summary(observed: list[Observed], worst_one: Observed, *,
+                     memory_high: float) -> str:
+    ok = sum(1 for c in observed if c.status is ProbeStatus.ok)
+    head = f"{ok}/{len(observed)} replicas ok"
+    if worst_one.status is ProbeStatus.ok:
+        return head
+    return f"{head}; {worst_one.name}: {container_summary(worst_one, memory_high=memory_high)}"
+
+
+def state_evidence(c: Observed) -> str:
+    line = f"{c.name}: {state_phrase(c)}"
+    if c.image:
+        line += f", image {c.image}"
+    if c.started_at:
+        line += f", started {docker_when(c.started_at)}"
+    if c.finished_at and c.state != "running":
+        line += f", finished {docker_when(c.finished_at)}"
+    return line
+
+
+def restart_evidence(c: Observed, threshold: int) -> str:
+    policy = c.restart_policy or "no"
+    line = f"{c.name}: restarted {plural(c.restart_count, 'time')} (restart policy {policy}"
+    line += f", crash-loop threshold {threshold})"
+    return line + (" - crash-looping" if c.crash_loop else "")
+
+
+def oom_evidence(c: Observed) -> str:
+    limit = (f" (memory limit {_docker_bytes(c.memory_limit_config)})"
+             if c.memory_limit_config else "")
+    return f"{c.name}: killed by the kernel for running out of memory{limit}"
+
+
+def health_evidence(c: Observed) -> str:
+    line = f"{c.name}: health {c.health}"
+    if c.failing_streak:
+        line += f", {plural(c.failing_streak, 'failed check')} in a row"
+    if c.health_output:
+        line += f": {c.health_output}"
+    return line
+
+
+def stats_evidence(c: Observed) -> str:
+    parts = []
+    if c.memory_used is not None and c.memory_limit:
+        parts.append(f"memory {_docker_bytes(c.memory_used)} of {_docker_bytes(c.memory_limit)} "
+                     f"({c.memory_ratio:.0%})")
+    if c.cpu_percent is not None:
+        parts.append(f"CPU {c.cpu_percent:.1f}%")
+    return f"{c.name}: " + ", ".join(parts)
+
+
+def log_evidence(c: Observed, line: str) -> str:
+    return f"{c.name} log: {line}"
+
+
+def unread_evidence(c: Observed, what: str, reason: str) -> str:
+    return f"{c.name}: {what} not read ({reason})"
+
+
+def docker_when(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _docker_seconds(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    return f"{seconds:g}s" if seconds >= 1 else f"{seconds * 1000:g}ms"
+
+
+def _docker_bytes(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
+# --- kubernetes ------------------------------------------------------------------------------
+
+def summary_counts(ready: int, total: int) -> str:
+    return f"{ready}/{total} ready"
+
+
+def summary_available(available: int, desired: int) -> str:
+    return f"{available}/{desired} available"
+
+
+def summary_crash_loop(restarts: int, *, back_off: bool) -> str:
+    what = "CrashLoopBackOff" if back_off else "crash-looping"
+    return f"{what} ({restarts} restart{'' if restarts == 1 else 's'})"
+
+
+def summary_pending(reason: str) -> str:
+    return f"Pending: {reason}"
+
+
+def no_pods(selector: str, namespace: str) -> str:
+    return f"no pods match {selector} in namespace {namespace}"
+
+
+def pod_line(name: str, phase: str, ready: bool, notes: list[str]) -> str:
+    state = f"{phase}, {'ready' if ready else 'not ready'}"
+    return f"pod {name}: {state}" + (f"; {'; '.join(notes)}" if notes else "")
+
+
+def container_waiting(container: str, reason: str, message: str | None) -> str:
+    return f"container {container} waiting: {reason}" + (f" ({message})" if message else "")
+
+
+def container_terminated(container: str, reason: str | None, exit_code: int | None,
+                         at: datetime | None, *, previous: bool) -> str:
+    what = "last terminated" if previous else "terminated"
+    code = f", exit code {exit_code}" if exit_code is not None else ""
+    when = f" at {_k8s_hhmm(at)}" if at else ""
+    return f"container {container} {what}: {reason or 'unknown reason'}{code}{when}"
+
+
+def container_not_ready(container: str) -> str:
+    return f"container {container} running but not ready"
+
+
+def container_restarts(container: str, restarts: int) -> str:
+    return f"container {container} restarted {restarts} time{'' if restarts == 1 else 's'}"
+
+
+def pod_unscheduled(reason: str, message: str | None) -> str:
+    return f"not scheduled: {reason}" + (f" - {message}" if message else "")
+
+
+def pod_finished(name: str, phase: str, reason: str | None, message: str | None) -> str:
+    tail = f": {reason}" if reason else ""
+    tail += f" ({message})" if message else ""
+    return f"pod {name}: {phase}{tail} (not counted)"
+
+
+def more_pods(count: int) -> str:
+    return f"... and {count} more failing pod{'' if count == 1 else 's'}"
+
+
+def event_line(at: datetime | None, reason: str, kind: str, name: str, message: str,
+               count: int | None) -> str:
+    times = f" (x{count})" if count and count > 1 else ""
+    when = f"{_k8s_hhmm(at)} " if at else ""
+    return f"event {when}Warning {reason} {kind.lower()}/{name}: {message}{times}"
+
+
+def log_line(pod: str, container: str, previous: bool, line: str) -> str:
+    which = " (previous)" if previous else ""
+    return f"log {pod}/{container}{which}: {line}"
+
+
+def deployment_line(name: str, available: int, desired: int, notes: list[str]) -> str:
+    return (f"deployment {name}: {summary_available(available, desired)}"
+            + (f"; {'; '.join(notes)}" if notes else ""))
+
+
+def deployment_condition(kind: str, status: str, reason: str | None,
+                         message: str | None) -> str:
+    return (f"{kind}={status}" + (f" {reason}" if reason else "")
+            + (f": {message}" if message else ""))
+
+
+def deployment_not_found(name: str, namespace: str) -> str:
+    return f"deployment {name} not found in namespace {namespace}"
+
+
+def lookup_failed(what: str, error: str) -> str:
+    return f"could not read {what}: {error}"
+
+
+def api_refused(status: int, reason: str, message: str | None) -> str:
+    return f"Kubernetes API answered {status} {reason}" + (f": {message}" if message else "")
+
+
+API_UNAUTHORIZED_HINT = ("the API server did not accept the credentials (401 Unauthorized): "
+                         "check the kubeconfig user / service-account token")
+API_FORBIDDEN_HINT = ("the credentials lack RBAC permission (403 Forbidden): warroom needs get/list "
+                      "on pods, pods/log, events, and apps deployments/replicasets")
+
+
+K8S_CONNECTION_REFUSED = "connection refused"
+K8S_NAME_UNRESOLVED = "the host name does not resolve"
+NO_HTTP_ANSWER = "no HTTP answer"
+
+
+def tls_failed(detail: str | None) -> str:
+    return f"TLS failed ({detail})"
+
+
+def api_unreachable(url: str, why: str) -> str:
+    return f"cannot reach the Kubernetes API at {url}: {why}"
+
+
+def config_failed(error: str) -> str:
+    return f"cannot load the Kubernetes configuration: {error}"
+
+
+def k8s_timed_out(seconds: float) -> str:
+    return f"no answer from the Kubernetes API within {seconds:g}s"
+
+
+def timed_out_request(url: str) -> str:
+    return f"the Kubernetes API at {url} did not answer in time"
+
+
+def k8s_probe_failed(error: str) -> str:
+    return f"kubernetes probe failed: {error}"
+
+
+def k8s_log_of(pod: str, container: str) -> str:
+    return f"the log of {pod}/{container}"
+
+
+def _k8s_hhmm(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%H:%M:%SZ")
+
+
+# --- prometheus ------------------------------------------------------------------------------
+
+NO_URL = ("no Prometheus URL configured: set prometheus.url in warroom.yml "
+          "(e.g. http://prometheus:9090)")
+NO_SAMPLES = "no samples"
+NO_SAMPLES_AS_ZERO = "no samples (counted as 0 for the below threshold)"
+UNNAMED_ALERT = "(unnamed alert)"
+PROM_CONNECTION_REFUSED = "connection refused"
+PROM_NAME_UNRESOLVED = "the host name does not resolve"
+NOT_ALERTS = "not a list of alerts"
+EMPTY_BODY = "an empty body"
+PROM_UNKNOWN_RESULT_TYPE = "result of unknown type"
+
+
+def value_summary(value: float) -> str:
+    return f"value {fmt(value)}"
+
+
+def breach_summary(value: float, op: str, threshold: float, level: str) -> str:
+    return f"{fmt(value)} {op} {fmt(threshold)} ({level})"
+
+
+def series_line(labels: dict[str, str], value: float) -> str:
+    return f"{selector(labels)} = {fmt(value)}"
+
+
+def more_series(count: int) -> str:
+    return f"... and {count} more series"
+
+
+def alerts_summary(names: list[str]) -> str:
+    shown = ", ".join(dict.fromkeys(names))
+    return f"{len(names)} alert{'' if len(names) == 1 else 's'} firing: {shown}"
+
+
+def alert_line(name: str, severity: str | None, summary: str | None,
+               starts_at: datetime | None) -> str:
+    sev = f" (severity {severity})" if severity else ""
+    since = f" since {starts_at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ}" if starts_at else ""
+    text = f": {summary}" if summary else ""
+    return f"alert {name} firing{sev}{since}{text}"
+
+
+def more_alerts(count: int) -> str:
+    return f"... and {count} more firing alert{'' if count == 1 else 's'}"
+
+
+def query_failed(error_type: str | None, error: str | None) -> str:
+    return f"Prometheus query failed: {error_type or 'error'}: {error or 'no detail'}"
+
+
+def query_warning(text: str) -> str:
+    return f"Prometheus warning: {text}"
+
+
+def not_instant(result_type: str) -> str:
+    return (f"the query returned a {result_type}; use a query that returns an instant vector "
+            "or a scalar (drop the [range] or wrap it, e.g. rate(...[5m]))")
+
+
+def bad_answer(service: str, status: int, detail: str) -> str:
+    return f"{service} answered HTTP {status}: {detail}"
+
+
+def prom_unreachable(service: str, url: str, why: str) -> str:
+    return f"cannot reach {service} at {url}: {why}"
+
+
+def prom_timed_out(seconds: float) -> str:
+    return f"no answer from Prometheus/Alertmanager within {seconds:g}s"
+
+
+def prom_probe_failed(error: str) -> str:
+    return f"prometheus probe failed: {error}"
+
+
+def fmt(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def selector(labels: dict[str, str]) -> str:
+    name = labels.get("__name__", "")
+    rest = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
+    if not name and not rest:
+        return "{}"
+    return f"{name}{{{rest}}}" if rest else name

@@ -32,6 +32,7 @@ from bot.core.probe import (
     worst,
 )
 from bot.core.redact import redact
+from bot.messages import probes as w
 from bot.probes.checks import DockerCheck
 from bot.probes.context import ProbeContext
 
@@ -43,113 +44,6 @@ MAX_ERROR_LINES = 10
 MAX_LINE_CHARS = 300
 _ERROR_LINE = re.compile(r"error|fatal|panic|exception", re.IGNORECASE)
 _RESTART_POLICIES = {"always", "unless-stopped", "on-failure"}
-
-# ---- user-visible sentences -------------------------------------------------------------
-
-NO_SUCH_CONTAINER = "no such container"
-ENGINE_UNREACHABLE = "Docker engine unreachable"
-PERMISSION_DENIED = "permission denied on the Docker socket"
-DOCKER_API_ERROR = "Docker API error"
-PROBE_FAILED = "docker probe failed"
-
-
-def timed_out(timeout: timedelta) -> str:
-    return f"Docker did not answer within {_seconds(timeout)}"
-
-
-def engine_evidence(socket: str, detail: str) -> str:
-    return f"socket {socket}: {detail}"
-
-
-def not_found_evidence(check: DockerCheck) -> str:
-    if check.container is not None:
-        return f"no container named or with id '{check.container}'"
-    labels = ", ".join(_compose_labels(check))
-    return f"no container (running or stopped) with labels {labels}"
-
-
-def state_phrase(c: "Observed") -> str:
-    if c.state in ("exited", "dead") and c.exit_code is not None:
-        return f"{c.state} ({c.exit_code})"
-    if c.state == "restarting" and c.exit_code is not None:
-        return f"restarting (last exit {c.exit_code})"
-    if c.state == "created":
-        return "created, never started"
-    return c.state
-
-
-def container_summary(c: "Observed") -> str:
-    words = state_phrase(c)
-    if c.health is not None:
-        words += ", health starting" if c.health == "starting" else f", {c.health}"
-    if c.oom_killed:
-        words += " OOM-killed"
-    if c.crash_loop and not c.oom_killed:
-        words += " crash-looping"
-    if c.restart_count:
-        words += f" after {_plural(c.restart_count, 'restart')}"
-    if c.memory_ratio is not None and c.memory_ratio > MEMORY_HIGH:
-        words += f", memory at {c.memory_ratio:.0%} of limit"
-    return words
-
-
-def replicas_summary(observed: list["Observed"], worst_one: "Observed") -> str:
-    ok = sum(1 for c in observed if c.status is ProbeStatus.ok)
-    head = f"{ok}/{len(observed)} replicas ok"
-    if worst_one.status is ProbeStatus.ok:
-        return head
-    return f"{head}; {worst_one.name}: {container_summary(worst_one)}"
-
-
-def state_evidence(c: "Observed") -> str:
-    line = f"{c.name}: {state_phrase(c)}"
-    if c.image:
-        line += f", image {c.image}"
-    if c.started_at:
-        line += f", started {_when(c.started_at)}"
-    if c.finished_at and c.state != "running":
-        line += f", finished {_when(c.finished_at)}"
-    return line
-
-
-def restart_evidence(c: "Observed", threshold: int) -> str:
-    policy = c.restart_policy or "no"
-    line = f"{c.name}: restarted {_plural(c.restart_count, 'time')} (restart policy {policy}"
-    line += f", crash-loop threshold {threshold})"
-    return line + (" - crash-looping" if c.crash_loop else "")
-
-
-def oom_evidence(c: "Observed") -> str:
-    limit = f" (memory limit {_bytes(c.memory_limit_config)})" if c.memory_limit_config else ""
-    return f"{c.name}: killed by the kernel for running out of memory{limit}"
-
-
-def health_evidence(c: "Observed") -> str:
-    line = f"{c.name}: health {c.health}"
-    if c.failing_streak:
-        line += f", {_plural(c.failing_streak, 'failed check')} in a row"
-    if c.health_output:
-        line += f": {c.health_output}"
-    return line
-
-
-def stats_evidence(c: "Observed") -> str:
-    parts = []
-    if c.memory_used is not None and c.memory_limit:
-        parts.append(f"memory {_bytes(c.memory_used)} of {_bytes(c.memory_limit)} "
-                     f"({c.memory_ratio:.0%})")
-    if c.cpu_percent is not None:
-        parts.append(f"CPU {c.cpu_percent:.1f}%")
-    return f"{c.name}: " + ", ".join(parts)
-
-
-def log_evidence(c: "Observed", line: str) -> str:
-    return f"{c.name} log: {line}"
-
-
-def unread_evidence(c: "Observed", what: str, reason: str) -> str:
-    return f"{c.name}: {what} not read ({reason})"
-
 
 # ---- observation model ------------------------------------------------------------------
 
@@ -334,7 +228,8 @@ async def probe(check: DockerCheck, *, ctx: ProbeContext) -> CheckResult:
             client = await _client(ctx, socket, budget)
             found = await _find(client, check, ctx)
             if not found:
-                return result(ProbeStatus.down, NO_SUCH_CONTAINER, [not_found_evidence(check)],
+                return result(ProbeStatus.down, w.NO_SUCH_CONTAINER,
+                              [w.not_found_evidence(check.container, _compose_labels(check))],
                               {FACT_CONTAINER_STATE: None})
             # Stats and logs are extras: give them until just before the deadline, so a slow
             # stats sample costs its numbers, not the whole result.
@@ -343,16 +238,16 @@ async def probe(check: DockerCheck, *, ctx: ProbeContext) -> CheckResult:
                 _observe_fully(container, check, ctx, observed_at, extras_deadline)
                 for container in found))
     except TimeoutError:
-        return result(ProbeStatus.timeout, timed_out(check.timeout),
-                      [engine_evidence(socket, "no answer")])
+        return result(ProbeStatus.timeout, w.docker_timed_out(check.timeout),
+                      [w.engine_evidence(socket, w.DOCKER_NO_ANSWER)])
     except Exception as exc:  # noqa: BLE001 - a probe reports, it never raises
         status, summary, detail = classify_error(exc)
-        return result(status, summary, [engine_evidence(socket, detail)])
+        return result(status, summary, [w.engine_evidence(socket, detail)])
 
     observed.sort(key=lambda c: c.name)
     worst_one = max(observed, key=lambda c: c.status.severity)
-    summary = (container_summary(worst_one) if len(observed) == 1
-               else replicas_summary(observed, worst_one))
+    summary = (w.container_summary(worst_one, memory_high=MEMORY_HIGH) if len(observed) == 1
+               else w.replicas_summary(observed, worst_one, memory_high=MEMORY_HIGH))
     evidence = [line for c in observed for line in c.evidence]
     ratios = [c.memory_ratio for c in observed if c.memory_ratio is not None]
     facts: dict[str, Fact] = {
@@ -387,7 +282,7 @@ async def _observe_fully(container: Any, check: DockerCheck, ctx: ProbeContext,
             async with asyncio.timeout_at(deadline):
                 return await coro
         except TimeoutError:
-            return _Unread("no answer in time")
+            return _Unread(w.DOCKER_NO_ANSWER_IN_TIME)
         except Exception as exc:  # noqa: BLE001
             return _Unread(_short(exc))
 
@@ -397,22 +292,22 @@ async def _observe_fully(container: Any, check: DockerCheck, ctx: ProbeContext,
         c.cpu_percent = cpu_percent_from_stats(stats_doc)
     c.status = judge(c, check=check, now=now)
 
-    c.evidence.append(state_evidence(c))
+    c.evidence.append(w.state_evidence(c))
     if c.oom_killed:
-        c.evidence.append(oom_evidence(c))
+        c.evidence.append(w.oom_evidence(c))
     if c.restart_count or c.crash_loop:
-        c.evidence.append(restart_evidence(c, check.restart_threshold))
+        c.evidence.append(w.restart_evidence(c, check.restart_threshold))
     if c.health is not None:
-        c.evidence.append(health_evidence(c))
+        c.evidence.append(w.health_evidence(c))
     if isinstance(stats_doc, _Unread):
-        c.evidence.append(unread_evidence(c, "stats", stats_doc.reason))
+        c.evidence.append(w.unread_evidence(c, "stats", stats_doc.reason))
     elif c.memory_used is not None or c.cpu_percent is not None:
-        c.evidence.append(stats_evidence(c))
+        c.evidence.append(w.stats_evidence(c))
     if isinstance(log_bytes, _Unread):
-        c.evidence.append(unread_evidence(c, "logs", log_bytes.reason))
+        c.evidence.append(w.unread_evidence(c, "logs", log_bytes.reason))
     elif isinstance(log_bytes, bytes | str):
         text = log_bytes.decode("utf-8", "replace") if isinstance(log_bytes, bytes) else log_bytes
-        c.evidence.extend(log_evidence(c, line) for line in error_lines(text))
+        c.evidence.extend(w.log_evidence(c, line) for line in error_lines(text))
     return c
 
 
@@ -507,25 +402,25 @@ def classify_error(exc: BaseException) -> tuple[ProbeStatus, str, str]:
     try:
         from docker.errors import APIError
     except ImportError:  # pragma: no cover - the SDK is a dependency
-        return ProbeStatus.error, PROBE_FAILED, _short(exc)
+        return ProbeStatus.error, w.DOCKER_PROBE_FAILED, _short(exc)
 
     causes = _causes(exc)
     text = " ".join(str(e) for e in causes)
     if (any(isinstance(e, PermissionError) for e in causes)
             or any(getattr(e, "errno", None) in (errno.EACCES, errno.EPERM) for e in causes)
             or "permission denied" in text.lower()):
-        return ProbeStatus.error, PERMISSION_DENIED, "permission denied"
+        return ProbeStatus.error, w.PERMISSION_DENIED, w.DOCKER_DETAIL_PERMISSION_DENIED
     if isinstance(exc, APIError):
-        return ProbeStatus.error, DOCKER_API_ERROR, _short(exc)
+        return ProbeStatus.error, w.DOCKER_API_ERROR, _short(exc)
     for e in causes:
         if isinstance(e, FileNotFoundError):
-            return ProbeStatus.error, ENGINE_UNREACHABLE, "no such socket"
+            return ProbeStatus.error, w.ENGINE_UNREACHABLE, w.DOCKER_DETAIL_NO_SOCKET
         if isinstance(e, ConnectionRefusedError):
-            return ProbeStatus.error, ENGINE_UNREACHABLE, "connection refused"
+            return ProbeStatus.error, w.ENGINE_UNREACHABLE, w.DOCKER_DETAIL_REFUSED
     if any(isinstance(e, (ConnectionError, OSError)) for e in causes) or \
             "connection" in text.lower():
-        return ProbeStatus.error, ENGINE_UNREACHABLE, _short(exc)
-    return ProbeStatus.error, PROBE_FAILED, _short(exc)
+        return ProbeStatus.error, w.ENGINE_UNREACHABLE, _short(exc)
+    return ProbeStatus.error, w.DOCKER_PROBE_FAILED, _short(exc)
 
 
 # ---- formatting helpers -----------------------------------------------------------------
@@ -538,25 +433,3 @@ def _short(exc: BaseException) -> str:
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_LINE_CHARS else text[:MAX_LINE_CHARS - 1] + "…"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" + ("" if n == 1 else "s")
-
-
-def _when(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _seconds(delta: timedelta) -> str:
-    seconds = delta.total_seconds()
-    return f"{seconds:g}s" if seconds >= 1 else f"{seconds * 1000:g}ms"
-
-
-def _bytes(n: int) -> str:
-    value = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"

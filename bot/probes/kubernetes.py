@@ -49,10 +49,11 @@ from bot.core.probe import (FACT_CRASH_LOOP, FACT_OOM_KILLED, FACT_PENDING_REASO
                             FACT_REPLICAS_DESIRED, FACT_RESTART_COUNT, CheckResult, Fact,
                             ProbeStatus)
 from bot.core.redact import redact
+from bot.messages import probes as w
 from bot.probes.checks import KubernetesCheck, KubernetesSettings
 from bot.probes.context import ProbeContext
 
-# ---------------------------------------------------------------- sentences
+# ---------------------------------------------------------------- reasons
 
 CRASH_LOOP = "CrashLoopBackOff"
 OOM_KILLED = "OOMKilled"
@@ -61,136 +62,6 @@ BAD_WAITING_REASONS = frozenset({
     "InvalidImageName", "CreateContainerConfigError", "CreateContainerError",
     "RunContainerError", "PreCreateHookError", "PostStartHookError",
 })
-
-
-def summary_counts(ready: int, total: int) -> str:
-    return f"{ready}/{total} ready"
-
-
-def summary_available(available: int, desired: int) -> str:
-    return f"{available}/{desired} available"
-
-
-def summary_crash_loop(restarts: int, *, back_off: bool) -> str:
-    what = CRASH_LOOP if back_off else "crash-looping"
-    return f"{what} ({restarts} restart{'' if restarts == 1 else 's'})"
-
-
-def summary_pending(reason: str) -> str:
-    return f"Pending: {reason}"
-
-
-def no_pods(selector: str, namespace: str) -> str:
-    return f"no pods match {selector} in namespace {namespace}"
-
-
-def pod_line(name: str, phase: str, ready: bool, notes: list[str]) -> str:
-    state = f"{phase}, {'ready' if ready else 'not ready'}"
-    return f"pod {name}: {state}" + (f"; {'; '.join(notes)}" if notes else "")
-
-
-def container_waiting(container: str, reason: str, message: str | None) -> str:
-    return f"container {container} waiting: {reason}" + (f" ({message})" if message else "")
-
-
-def container_terminated(container: str, reason: str | None, exit_code: int | None,
-                         at: datetime | None, *, previous: bool) -> str:
-    what = "last terminated" if previous else "terminated"
-    code = f", exit code {exit_code}" if exit_code is not None else ""
-    when = f" at {_hhmm(at)}" if at else ""
-    return f"container {container} {what}: {reason or 'unknown reason'}{code}{when}"
-
-
-def container_not_ready(container: str) -> str:
-    return f"container {container} running but not ready"
-
-
-def container_restarts(container: str, restarts: int) -> str:
-    return f"container {container} restarted {restarts} time{'' if restarts == 1 else 's'}"
-
-
-def pod_unscheduled(reason: str, message: str | None) -> str:
-    return f"not scheduled: {reason}" + (f" - {message}" if message else "")
-
-
-def pod_finished(name: str, phase: str, reason: str | None, message: str | None) -> str:
-    tail = f": {reason}" if reason else ""
-    tail += f" ({message})" if message else ""
-    return f"pod {name}: {phase}{tail} (not counted)"
-
-
-def more_pods(count: int) -> str:
-    return f"... and {count} more failing pod{'' if count == 1 else 's'}"
-
-
-def event_line(at: datetime | None, reason: str, kind: str, name: str, message: str,
-               count: int | None) -> str:
-    times = f" (x{count})" if count and count > 1 else ""
-    when = f"{_hhmm(at)} " if at else ""
-    return f"event {when}Warning {reason} {kind.lower()}/{name}: {message}{times}"
-
-
-def log_line(pod: str, container: str, previous: bool, line: str) -> str:
-    which = " (previous)" if previous else ""
-    return f"log {pod}/{container}{which}: {line}"
-
-
-def deployment_line(name: str, available: int, desired: int, notes: list[str]) -> str:
-    return (f"deployment {name}: {summary_available(available, desired)}"
-            + (f"; {'; '.join(notes)}" if notes else ""))
-
-
-def deployment_condition(kind: str, status: str, reason: str | None,
-                         message: str | None) -> str:
-    return (f"{kind}={status}" + (f" {reason}" if reason else "")
-            + (f": {message}" if message else ""))
-
-
-def deployment_not_found(name: str, namespace: str) -> str:
-    return f"deployment {name} not found in namespace {namespace}"
-
-
-def lookup_failed(what: str, error: str) -> str:
-    return f"could not read {what}: {error}"
-
-
-def api_refused(status: int, reason: str, message: str | None) -> str:
-    return f"Kubernetes API answered {status} {reason}" + (f": {message}" if message else "")
-
-
-API_UNAUTHORIZED_HINT = ("the API server did not accept the credentials (401 Unauthorized): "
-                         "check the kubeconfig user / service-account token")
-API_FORBIDDEN_HINT = ("the credentials lack RBAC permission (403 Forbidden): warroom needs get/list "
-                      "on pods, pods/log, events, and apps deployments/replicasets")
-
-
-CONNECTION_REFUSED = "connection refused"
-NAME_UNRESOLVED = "the host name does not resolve"
-NO_HTTP_ANSWER = "no HTTP answer"
-
-
-def tls_failed(detail: str | None) -> str:
-    return f"TLS failed ({detail})"
-
-
-def api_unreachable(url: str, why: str) -> str:
-    return f"cannot reach the Kubernetes API at {url}: {why}"
-
-
-def config_failed(error: str) -> str:
-    return f"cannot load the Kubernetes configuration: {error}"
-
-
-def timed_out(seconds: float) -> str:
-    return f"no answer from the Kubernetes API within {seconds:g}s"
-
-
-def timed_out_request(url: str) -> str:
-    return f"the Kubernetes API at {url} did not answer in time"
-
-
-def probe_failed(error: str) -> str:
-    return f"kubernetes probe failed: {error}"
 
 
 # ---------------------------------------------------------------- limits
@@ -225,7 +96,8 @@ async def probe(check: KubernetesCheck, *, ctx: ProbeContext) -> CheckResult:
         async with asyncio.timeout(seconds):
             outcome = await run.execute()
     except TimeoutError:
-        outcome = _Outcome(ProbeStatus.timeout, timed_out(seconds), [timed_out(seconds)])
+        outcome = _Outcome(ProbeStatus.timeout, w.k8s_timed_out(seconds),
+                           [w.k8s_timed_out(seconds)])
     except Exception as exc:  # noqa: BLE001 - a probe never raises
         outcome = _failure(exc, run.api_url)
     return CheckResult(
@@ -361,7 +233,7 @@ class _Run:
             if isinstance(result, BaseException):
                 if isinstance(result, (asyncio.CancelledError, TimeoutError)):
                     raise result
-                notes.append(lookup_failed("details", _brief(result)))
+                notes.append(w.lookup_failed("details", _brief(result)))
         deployments = results[0] if isinstance(results[0], list) else []
         events = results[1] if isinstance(results[1], list) else []
         logs = list(dict.fromkeys(line for r in results[2:] if isinstance(r, list)
@@ -387,14 +259,14 @@ class _Run:
                     finished=phase in ("Succeeded", "Failed"),
                     deleting=meta.deletion_timestamp is not None, replica_set=owner)
         if view.finished:
-            view.notes.append(pod_finished(view.name, phase, status.reason if status else None,
+            view.notes.append(w.pod_finished(view.name, phase, status.reason if status else None,
                                            status.message if status else None))
             return view
         scheduled = conditions.get("PodScheduled")
         if phase == "Pending":
             if scheduled is not None and scheduled.status == "False":
                 view.pending_reason = scheduled.reason or "Unschedulable"
-                view.notes.append(pod_unscheduled(view.pending_reason, scheduled.message))
+                view.notes.append(w.pod_unscheduled(view.pending_reason, scheduled.message))
             else:
                 waiting = [c for c in view.containers if c.waiting_reason]
                 waiting.sort(key=lambda c: c.badness, reverse=True)
@@ -430,10 +302,10 @@ class _Run:
                 message = _one_line(waiting.message)
                 if waiting.reason == CRASH_LOOP and message:
                     message = message.split(" restarting", 1)[0]  # "back-off 5m0s"
-                c.notes.append(container_waiting(c.name, waiting.reason, message))
+                c.notes.append(w.container_waiting(c.name, waiting.reason, message))
         if terminated is not None:
             at = _aware(terminated.finished_at) if terminated.finished_at else None
-            c.notes.append(container_terminated(c.name, terminated.reason, terminated.exit_code,
+            c.notes.append(w.container_terminated(c.name, terminated.reason, terminated.exit_code,
                                                 at, previous=False))
             if terminated.reason == OOM_KILLED and self._recent(at):
                 c.oom = True
@@ -450,13 +322,13 @@ class _Run:
                     and (not c.ready or at >= self.now - FLAP_WINDOW)):
                 c.crash_loop = True
             if recent or c.failing:
-                c.notes.append(container_terminated(c.name, previous.reason, previous.exit_code,
+                c.notes.append(w.container_terminated(c.name, previous.reason, previous.exit_code,
                                                     at, previous=True))
                 c.terminated_at = c.terminated_at or at
         if (state is not None and state.running is not None and not c.ready and not init):
-            c.notes.append(container_not_ready(c.name))
+            c.notes.append(w.container_not_ready(c.name))
         if c.restarts and (c.failing or c.restarts >= self.check.restart_threshold):
-            c.notes.append(container_restarts(c.name, c.restarts))
+            c.notes.append(w.container_restarts(c.name, c.restarts))
         return c
 
     def _recent(self, at: datetime | None) -> bool:
@@ -473,7 +345,7 @@ class _Run:
                 try:
                     rs = await self._call(apps.read_namespaced_replica_set, rs_name, ns)
                 except ApiException as exc:
-                    notes.append(lookup_failed(f"replicaset {rs_name}", _api_error_text(exc)))
+                    notes.append(w.lookup_failed(f"replicaset {rs_name}", _api_error_text(exc)))
                     continue
                 for ref in rs.metadata.owner_references or []:
                     if ref.kind == "Deployment" and ref.name not in names:
@@ -484,9 +356,9 @@ class _Run:
                 dep = await self._call(apps.read_namespaced_deployment, name, ns)
             except ApiException as exc:
                 if exc.status == 404 and self.check.deployment:
-                    found.append(_Deployment(name, 0, -1, [deployment_not_found(name, ns)]))
+                    found.append(_Deployment(name, 0, -1, [w.deployment_not_found(name, ns)]))
                 else:
-                    notes.append(lookup_failed(f"deployment {name}", _api_error_text(exc)))
+                    notes.append(w.lookup_failed(f"deployment {name}", _api_error_text(exc)))
                 continue
             desired = dep.spec.replicas if dep.spec and dep.spec.replicas is not None else 1
             st = dep.status
@@ -496,7 +368,7 @@ class _Run:
                 bad = ((cond.type in ("Available", "Progressing") and cond.status == "False")
                        or (cond.type == "ReplicaFailure" and cond.status == "True"))
                 if bad:
-                    dep_notes.append(deployment_condition(cond.type, cond.status, cond.reason,
+                    dep_notes.append(w.deployment_condition(cond.type, cond.status, cond.reason,
                                                           _one_line(cond.message)))
             found.append(_Deployment(name, available, desired, dep_notes))
         return found
@@ -528,7 +400,7 @@ class _Run:
                                (obj.name or "") if obj else "", _one_line(ev.message) or "",
                                ev.count or (ev.series.count if ev.series else None)))
         if refused:
-            notes.append(lookup_failed("events", refused))
+            notes.append(w.lookup_failed("events", refused))
         return events
 
     async def _log(self, core: Any, pod: _Pod) -> list[str]:
@@ -545,8 +417,8 @@ class _Run:
                                     previous=previous)
         except ApiException as exc:
             if not previous or exc.status != 400:
-                return [lookup_failed(f"the log of {pod.name}/{container.name}",
-                                      _api_error_text(exc))]
+                return [w.lookup_failed(w.k8s_log_of(pod.name, container.name),
+                                        _api_error_text(exc))]
             previous = False  # no previous instance after all: read the current one
             text = await self._call(core.read_namespaced_pod_log, pod.name, self.check.namespace,
                                     container=container.name, tail_lines=self.check.log_lines)
@@ -596,36 +468,36 @@ class _Run:
         if missing and status is ProbeStatus.ok:
             status = ProbeStatus.error  # the configured deployment does not exist
 
-        parts = ([no_pods(check.selector, check.namespace)] if total == 0
-                 else [summary_counts(ready, total)])
+        parts = ([w.no_pods(check.selector, check.namespace)] if total == 0
+                 else [w.summary_counts(ready, total)])
         if desired is not None and (available, desired) != (ready, total):
-            parts.append(summary_available(available or 0, desired))
+            parts.append(w.summary_available(available or 0, desired))
         if crash_loop:
             back_off = any(c.waiting_reason == CRASH_LOOP for p in pods for c in p.containers)
-            parts.append(summary_crash_loop(restarts, back_off=back_off))
+            parts.append(w.summary_crash_loop(restarts, back_off=back_off))
         if oom:
             parts.append(OOM_KILLED)
         if pending:
-            parts.append(summary_pending(pending))
+            parts.append(w.summary_pending(pending))
         parts.extend(bad_reasons)
         if missing:
-            parts.append(deployment_not_found(missing[0].name, check.namespace))
+            parts.append(w.deployment_not_found(missing[0].name, check.namespace))
 
         evidence: list[str] = []
         if total == 0:
-            evidence.append(no_pods(check.selector, check.namespace))
+            evidence.append(w.no_pods(check.selector, check.namespace))
         for p in failing[:MAX_POD_LINES]:
-            evidence.append(pod_line(p.name, p.phase, p.ready, p.notes))
+            evidence.append(w.pod_line(p.name, p.phase, p.ready, p.notes))
         if len(failing) > MAX_POD_LINES:
-            evidence.append(more_pods(len(failing) - MAX_POD_LINES))
+            evidence.append(w.more_pods(len(failing) - MAX_POD_LINES))
         evidence.extend(line for p in uncounted[:MAX_POD_LINES] for line in p.notes)
         for d in deployments:
             evidence.append(d.notes[0] if d.desired < 0
-                            else deployment_line(d.name, d.available, d.desired, d.notes))
+                            else w.deployment_line(d.name, d.available, d.desired, d.notes))
         newest = sorted(events, key=lambda e: e[0] or datetime.min.replace(tzinfo=UTC),
                         reverse=True)[:MAX_EVENTS]
-        evidence.extend(event_line(e[0], e[2], e[3], e[4], e[5], e[6]) for e in newest)
-        evidence.extend(log_line(ln.pod, ln.container, ln.previous, ln.text)
+        evidence.extend(w.event_line(e[0], e[2], e[3], e[4], e[5], e[6]) for e in newest)
+        evidence.extend(w.log_line(ln.pod, ln.container, ln.previous, ln.text)
                         if isinstance(ln, _LogLine) else ln for ln in logs)
         evidence.extend(notes)
 
@@ -682,37 +554,40 @@ def _failure(exc: BaseException, api_url: str | None) -> _Outcome:
     url = api_url or "(unknown URL)"
     if isinstance(exc, ApiException):
         if exc.status in (0, None):
-            text = _one_line(exc.reason) or NO_HTTP_ANSWER
-            return _Outcome(ProbeStatus.error, api_unreachable(url, text),
-                            [api_unreachable(url, text)])
-        evidence = [api_refused(exc.status, exc.reason or "", _status_message(exc))]
+            text = _one_line(exc.reason) or w.NO_HTTP_ANSWER
+            return _Outcome(ProbeStatus.error, w.api_unreachable(url, text),
+                            [w.api_unreachable(url, text)])
+        evidence = [w.api_refused(exc.status, exc.reason or "", _status_message(exc))]
         if exc.status == 401:
-            evidence.append(API_UNAUTHORIZED_HINT)
+            evidence.append(w.API_UNAUTHORIZED_HINT)
         elif exc.status == 403:
-            evidence.append(API_FORBIDDEN_HINT)
+            evidence.append(w.API_FORBIDDEN_HINT)
         return _Outcome(ProbeStatus.error, f"{exc.status} {exc.reason or ''}".strip(), evidence)
     if isinstance(exc, (ConfigException, FileNotFoundError)):
-        return _Outcome(ProbeStatus.error, config_failed(_brief(exc)), [config_failed(_brief(exc))])
+        return _Outcome(ProbeStatus.error, w.config_failed(_brief(exc)),
+                        [w.config_failed(_brief(exc))])
     reason = exc.reason if isinstance(exc, u3.MaxRetryError) and exc.reason else exc
     # NewConnectionError subclasses ConnectTimeoutError: test it first
     if isinstance(reason, u3.TimeoutError) and not isinstance(reason, u3.NewConnectionError):
-        return _Outcome(ProbeStatus.timeout, timed_out_request(url), [timed_out_request(url)])
+        return _Outcome(ProbeStatus.timeout, w.timed_out_request(url), [w.timed_out_request(url)])
     if isinstance(reason, (u3.HTTPError, OSError)):
         why = _connection_reason(reason)
-        return _Outcome(ProbeStatus.error, api_unreachable(url, why), [api_unreachable(url, why)])
-    return _Outcome(ProbeStatus.error, probe_failed(_brief(exc)), [probe_failed(_brief(exc))])
+        return _Outcome(ProbeStatus.error, w.api_unreachable(url, why),
+                        [w.api_unreachable(url, why)])
+    return _Outcome(ProbeStatus.error, w.k8s_probe_failed(_brief(exc)),
+                    [w.k8s_probe_failed(_brief(exc))])
 
 
 def _connection_reason(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
     if "refused" in low:
-        return CONNECTION_REFUSED
+        return w.K8S_CONNECTION_REFUSED
     if "name or service not known" in low or "nodename nor servname" in low or \
             "failed to resolve" in low or "temporary failure in name resolution" in low:
-        return NAME_UNRESOLVED
+        return w.K8S_NAME_UNRESOLVED
     if "certificate" in low or "ssl" in low:
-        return tls_failed(_one_line(text))
+        return w.tls_failed(_one_line(text))
     return _one_line(text) or type(exc).__name__
 
 
@@ -761,10 +636,6 @@ def _event_first(ev: Any) -> datetime | None:
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _hhmm(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%H:%M:%SZ")
 
 
 def _one_line(text: str | None) -> str | None:

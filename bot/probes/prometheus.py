@@ -35,102 +35,16 @@ import httpx
 from bot.core.probe import (FACT_ALERTS_FIRING, FACT_METRIC_VALUE, CheckResult, Fact,
                             ProbeStatus, worst)
 from bot.core.redact import redact
+from bot.messages import probes as w
 from bot.probes.checks import PrometheusCheck
 from bot.probes.context import ProbeContext
 
-# ---------------------------------------------------------------- sentences
+# ---------------------------------------------------------------- limits
 
-NO_URL = ("no Prometheus URL configured: set prometheus.url in warroom.yml "
-          "(e.g. http://prometheus:9090)")
-NO_SAMPLES = "no samples"
-NO_SAMPLES_AS_ZERO = "no samples (counted as 0 for the below threshold)"
 CRITICAL_SEVERITIES = frozenset({"critical", "page"})
-UNNAMED_ALERT = "(unnamed alert)"
-CONNECTION_REFUSED = "connection refused"
-NAME_UNRESOLVED = "the host name does not resolve"
-NOT_ALERTS = "not a list of alerts"
-EMPTY_BODY = "an empty body"
 MAX_SERIES = 5
 MAX_ALERTS = 10
 MAX_LINE = 300
-
-
-def value_summary(value: float) -> str:
-    return f"value {fmt(value)}"
-
-
-def breach_summary(value: float, op: str, threshold: float, level: str) -> str:
-    return f"{fmt(value)} {op} {fmt(threshold)} ({level})"
-
-
-def series_line(labels: dict[str, str], value: float) -> str:
-    return f"{selector(labels)} = {fmt(value)}"
-
-
-def more_series(count: int) -> str:
-    return f"... and {count} more series"
-
-
-def alerts_summary(names: list[str]) -> str:
-    shown = ", ".join(dict.fromkeys(names))
-    return f"{len(names)} alert{'' if len(names) == 1 else 's'} firing: {shown}"
-
-
-def alert_line(name: str, severity: str | None, summary: str | None,
-               starts_at: datetime | None) -> str:
-    sev = f" (severity {severity})" if severity else ""
-    since = f" since {starts_at.astimezone(UTC):%Y-%m-%d %H:%M:%SZ}" if starts_at else ""
-    text = f": {summary}" if summary else ""
-    return f"alert {name} firing{sev}{since}{text}"
-
-
-def more_alerts(count: int) -> str:
-    return f"... and {count} more firing alert{'' if count == 1 else 's'}"
-
-
-def query_failed(error_type: str | None, error: str | None) -> str:
-    return f"Prometheus query failed: {error_type or 'error'}: {error or 'no detail'}"
-
-
-def query_warning(text: str) -> str:
-    return f"Prometheus warning: {text}"
-
-
-def not_instant(result_type: str) -> str:
-    return (f"the query returned a {result_type}; use a query that returns an instant vector "
-            "or a scalar (drop the [range] or wrap it, e.g. rate(...[5m]))")
-
-
-def bad_answer(service: str, status: int, detail: str) -> str:
-    return f"{service} answered HTTP {status}: {detail}"
-
-
-def unreachable(service: str, url: str, why: str) -> str:
-    return f"cannot reach {service} at {url}: {why}"
-
-
-def timed_out(seconds: float) -> str:
-    return f"no answer from Prometheus/Alertmanager within {seconds:g}s"
-
-
-def probe_failed(error: str) -> str:
-    return f"prometheus probe failed: {error}"
-
-
-def fmt(value: float) -> str:
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value == int(value) and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:.6g}"
-
-
-def selector(labels: dict[str, str]) -> str:
-    name = labels.get("__name__", "")
-    rest = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()) if k != "__name__")
-    if not name and not rest:
-        return "{}"
-    return f"{name}{{{rest}}}" if rest else name
 
 
 # ---------------------------------------------------------------- the probe
@@ -150,7 +64,7 @@ async def probe(check: PrometheusCheck, *, ctx: ProbeContext) -> CheckResult:
     try:
         return await _probe(check, ctx, started, observed_at)
     except Exception as exc:  # noqa: BLE001 - a probe never raises
-        summary = probe_failed(f"{type(exc).__name__}: {_one_line(str(exc))}")
+        summary = w.prom_probe_failed(f"{type(exc).__name__}: {_one_line(str(exc))}")
         return CheckResult(kind=check.kind, target=_clip(check.query), status=ProbeStatus.error,
                            summary=_clip(redact(summary)), evidence=[_clip(redact(summary))],
                            elapsed_ms=round((time.monotonic() - started) * 1000, 1),
@@ -174,7 +88,7 @@ async def _probe(check: PrometheusCheck, ctx: ProbeContext, started: float,
             failed_since=failed_since if status.failing else None)
 
     if not settings.url:
-        status, summary, evidence = ProbeStatus.error, NO_URL, [NO_URL]
+        status, summary, evidence = ProbeStatus.error, w.NO_URL, [w.NO_URL]
         return result()
     want_alerts = bool(settings.alertmanager_url and ctx.service)
     try:
@@ -185,7 +99,8 @@ async def _probe(check: PrometheusCheck, ctx: ProbeContext, started: float,
                         ctx.service, seconds) if want_alerts else _none(),
                 return_exceptions=True)
     except TimeoutError:
-        status, summary, evidence = ProbeStatus.timeout, timed_out(seconds), [timed_out(seconds)]
+        status, summary = ProbeStatus.timeout, w.prom_timed_out(seconds)
+        evidence = [summary]
         return result()
 
     # the metric
@@ -218,12 +133,12 @@ async def _probe(check: PrometheusCheck, ctx: ProbeContext, started: float,
                 critical = any((a["severity"] or "").lower() in CRITICAL_SEVERITIES
                                for a in firing)
                 statuses.append(ProbeStatus.down if critical else ProbeStatus.degraded)
-                parts.append(alerts_summary([a["name"] for a in firing]))
+                parts.append(w.alerts_summary([a["name"] for a in firing]))
                 for a in firing[:MAX_ALERTS]:
-                    evidence.append(alert_line(a["name"], a["severity"], a["summary"],
-                                               a["starts_at"]))
+                    evidence.append(w.alert_line(a["name"], a["severity"], a["summary"],
+                                                 a["starts_at"]))
                 if len(firing) > MAX_ALERTS:
-                    evidence.append(more_alerts(len(firing) - MAX_ALERTS))
+                    evidence.append(w.more_alerts(len(firing) - MAX_ALERTS))
                 starts = [a["starts_at"] for a in firing if a["starts_at"]]
                 failed_since = min(starts, default=None)
 
@@ -246,8 +161,8 @@ async def _query(http: httpx.AsyncClient, base: str, check: PrometheusCheck,
     params = {"query": check.query, "timeout": f"{max(seconds - 0.1, 0.1):.3f}"}
     body = await _get_json(http, url, params, seconds, "Prometheus")
     if body.get("status") != "success":
-        raise _Failed(query_failed(body.get("errorType"), body.get("error")))
-    warnings = [query_warning(str(w)) for w in body.get("warnings") or []]
+        raise _Failed(w.query_failed(body.get("errorType"), body.get("error")))
+    warnings = [w.query_warning(str(warning)) for warning in body.get("warnings") or []]
     data = body.get("data") or {}
     kind = data.get("resultType")
     raw = data.get("result")
@@ -262,7 +177,7 @@ async def _query(http: httpx.AsyncClient, base: str, check: PrometheusCheck,
         if value is not None:
             samples.append(({}, value))
     else:
-        raise _Failed(not_instant(kind or "result of unknown type"))
+        raise _Failed(w.not_instant(kind or w.PROM_UNKNOWN_RESULT_TYPE))
     status, summary, evidence, value = _judge(samples, check)
     return status, summary, evidence + warnings, value
 
@@ -283,9 +198,9 @@ def _judge(samples: list[tuple[dict[str, str], float]], check: PrometheusCheck
     evidence: list[str] = []
     if not samples:
         if not has_below:
-            return ProbeStatus.ok, NO_SAMPLES, [NO_SAMPLES], None
+            return ProbeStatus.ok, w.NO_SAMPLES, [w.NO_SAMPLES], None
         samples = [({}, 0.0)]
-        evidence.append(NO_SAMPLES_AS_ZERO)
+        evidence.append(w.NO_SAMPLES_AS_ZERO)
 
     high = max(samples, key=lambda s: s[1])
     low = min(samples, key=lambda s: s[1])
@@ -294,29 +209,29 @@ def _judge(samples: list[tuple[dict[str, str], float]], check: PrometheusCheck
         v = high[1]
         if check.critical_above is not None and v > check.critical_above:
             verdicts.append((ProbeStatus.down,
-                             breach_summary(v, ">", check.critical_above, "critical"), v, False))
+                             w.breach_summary(v, ">", check.critical_above, "critical"), v, False))
         elif check.warn_above is not None and v > check.warn_above:
             verdicts.append((ProbeStatus.degraded,
-                             breach_summary(v, ">", check.warn_above, "warning"), v, False))
+                             w.breach_summary(v, ">", check.warn_above, "warning"), v, False))
     if has_below:
         v = low[1]
         if check.critical_below is not None and v < check.critical_below:
             verdicts.append((ProbeStatus.down,
-                             breach_summary(v, "<", check.critical_below, "critical"), v, True))
+                             w.breach_summary(v, "<", check.critical_below, "critical"), v, True))
         elif check.warn_below is not None and v < check.warn_below:
             verdicts.append((ProbeStatus.degraded,
-                             breach_summary(v, "<", check.warn_below, "warning"), v, True))
+                             w.breach_summary(v, "<", check.warn_below, "warning"), v, True))
     if verdicts:
         status, summary, value, lowest_first = max(verdicts, key=lambda v: v[0].severity)
     else:
         lowest_first = has_below and not has_above
         value = low[1] if lowest_first else high[1]
-        status, summary = ProbeStatus.ok, value_summary(value)
+        status, summary = ProbeStatus.ok, w.value_summary(value)
     if not evidence:  # real samples: the worst series first
         ordered = sorted(samples, key=lambda s: s[1], reverse=not lowest_first)
-        evidence.extend(series_line(labels, v) for labels, v in ordered[:MAX_SERIES])
+        evidence.extend(w.series_line(labels, v) for labels, v in ordered[:MAX_SERIES])
         if len(ordered) > MAX_SERIES:
-            evidence.append(more_series(len(ordered) - MAX_SERIES))
+            evidence.append(w.more_series(len(ordered) - MAX_SERIES))
     return status, summary, evidence, value
 
 
@@ -331,7 +246,7 @@ async def _alerts(http: httpx.AsyncClient, base: str | None, label: str, service
               "filter": f'{label}="{escaped}"'}
     body = await _get_json(http, url, params, seconds, "Alertmanager")
     if not isinstance(body, list):
-        raise _Failed(bad_answer("Alertmanager", 200, NOT_ALERTS))
+        raise _Failed(w.bad_answer("Alertmanager", 200, w.NOT_ALERTS))
     firing = []
     for alert in body:
         labels = alert.get("labels") or {}
@@ -339,7 +254,7 @@ async def _alerts(http: httpx.AsyncClient, base: str | None, label: str, service
         if labels.get(label) != service or state != "active":
             continue
         annotations = alert.get("annotations") or {}
-        firing.append({"name": labels.get("alertname", UNNAMED_ALERT),
+        firing.append({"name": labels.get("alertname", w.UNNAMED_ALERT),
                        "severity": labels.get("severity"),
                        "summary": _one_line(annotations.get("summary")
                                             or annotations.get("description")),
@@ -371,19 +286,20 @@ async def _get_json(http: httpx.AsyncClient, url: str, params: dict[str, str], s
     try:
         response = await http.get(url, params=params, timeout=httpx.Timeout(seconds))
     except httpx.TimeoutException:
-        raise _Failed(timed_out(seconds), status=ProbeStatus.timeout) from None
+        raise _Failed(w.prom_timed_out(seconds), status=ProbeStatus.timeout) from None
     except httpx.ConnectError as exc:
-        raise _Failed(unreachable(service, url.split("/api/")[0], _connect_reason(exc))) from None
+        raise _Failed(w.prom_unreachable(service, url.split("/api/")[0],
+                                         _connect_reason(exc))) from None
     except httpx.HTTPError as exc:
-        raise _Failed(unreachable(service, url.split("/api/")[0],
-                                  _one_line(str(exc)) or type(exc).__name__)) from None
+        raise _Failed(w.prom_unreachable(service, url.split("/api/")[0],
+                                         _one_line(str(exc)) or type(exc).__name__)) from None
     try:
         body = response.json()
     except ValueError:
-        raise _Failed(bad_answer(service, response.status_code,
-                                 _one_line(response.text[:200]) or EMPTY_BODY)) from None
+        raise _Failed(w.bad_answer(service, response.status_code,
+                                   _one_line(response.text[:200]) or w.EMPTY_BODY)) from None
     if response.status_code >= 400 and not (isinstance(body, dict) and "status" in body):
-        raise _Failed(bad_answer(service, response.status_code, _one_line(str(body))[:200]))
+        raise _Failed(w.bad_answer(service, response.status_code, _one_line(str(body))[:200]))
     return body
 
 
@@ -393,14 +309,14 @@ def _connect_reason(exc: Exception) -> str:
         if cause is None:
             break
         if isinstance(cause, ConnectionRefusedError):
-            return CONNECTION_REFUSED
+            return w.PROM_CONNECTION_REFUSED
         cause = cause.__cause__ or cause.__context__
     text = str(exc).lower()
     if "refused" in text:
-        return CONNECTION_REFUSED
+        return w.PROM_CONNECTION_REFUSED
     if "name or service not known" in text or "nodename nor servname" in text \
             or "temporary failure in name resolution" in text:
-        return NAME_UNRESOLVED
+        return w.PROM_NAME_UNRESOLVED
     return _one_line(str(exc)) or type(exc).__name__
 
 
@@ -409,7 +325,7 @@ def _as_failure(exc: BaseException) -> _Failed:
         return exc
     if isinstance(exc, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
         raise exc
-    return _Failed(probe_failed(f"{type(exc).__name__}: {_one_line(str(exc))}"))
+    return _Failed(w.prom_probe_failed(f"{type(exc).__name__}: {_one_line(str(exc))}"))
 
 
 # ---------------------------------------------------------------- helpers

@@ -13,17 +13,7 @@ from typing import Annotated, Optional
 
 import typer
 
-SANDBOX_READY = ("warroom sandbox is running: open {url}\n"
-                 "  a local Slack workspace (alice, bob, carol, dan), the bot, {what}\n"
-                 "  clock: {speed}x real time · Redis data: {data_dir} · Ctrl-C stops everything")
-SANDBOX_STOPPED = "warroom sandbox stopped."
-WHAT_DEMO = "and a demo estate to diagnose (auth and checkout failing, recommendations hanging)"
-WHAT_CONFIG = "probing the services of {path}"
-SANDBOX_PORT_BUSY = "port {port} is in use: choose another with --port"
-SANDBOX_BAD_SPEED = "--speed must be more than 0 (e.g. --speed 60 runs an hour a minute)"
-SANDBOX_NO_REDIS = ("warroom sandbox runs its own redis-server and none was found on PATH: "
-                    "install Redis (apt-get install redis-server) and run it again.")
-SANDBOX_BAD_PORT = "--port must be between 0 and 65535 (0 picks a free port)"
+from bot import messages
 
 
 def _speed_text(speed: float) -> str:
@@ -43,15 +33,15 @@ def sandbox(
     from bot.settings import Settings, load_config
 
     if not speed > 0:
-        typer.echo(SANDBOX_BAD_SPEED, err=True)
+        typer.echo(messages.SANDBOX_BAD_SPEED, err=True)
         raise typer.Exit(2)
     if not 0 <= port < 65536:
-        typer.echo(SANDBOX_BAD_PORT, err=True)
+        typer.echo(messages.SANDBOX_BAD_PORT, err=True)
         raise typer.Exit(2)
     from bot.store.embedded import find_redis_server
 
     if find_redis_server() is None:
-        typer.echo(SANDBOX_NO_REDIS, err=True)
+        typer.echo(messages.SANDBOX_NO_REDIS, err=True)
         raise typer.Exit(2)
     settings = Settings()
     # The terminal stays quiet unless WARROOM_LOG_LEVEL asks for more.
@@ -87,15 +77,17 @@ async def _run(*, port: int, speed: float, config: Path | None, open_browser: bo
     try:
         await box.start()
     except OSError as exc:
-        typer.echo(SANDBOX_PORT_BUSY.format(port=port) if exc.errno == errno.EADDRINUSE else str(exc), err=True)
+        typer.echo(messages.SANDBOX_PORT_BUSY.format(port=port) if exc.errno == errno.EADDRINUSE
+                   else str(exc), err=True)
         return 2
     except (errors.WarroomError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         return 2
     try:
-        what = WHAT_CONFIG.format(path=config) if config else WHAT_DEMO
-        typer.echo(SANDBOX_READY.format(url=box.url, what=what, speed=_speed_text(speed),
-                                        data_dir=box.redis_data_dir))
+        what = (messages.SANDBOX_WHAT_CONFIG.format(path=config) if config
+                else messages.SANDBOX_WHAT_DEMO)
+        typer.echo(messages.SANDBOX_READY.format(url=box.url, what=what, speed=_speed_text(speed),
+                                                 data_dir=box.redis_data_dir))
         sys.stdout.flush()
         if open_browser:
             await asyncio.to_thread(webbrowser.open, box.url)
@@ -103,4 +95,4 @@ async def _run(*, port: int, speed: float, config: Path | None, open_browser: bo
         return 0
     finally:
         await box.stop()
-        typer.echo(SANDBOX_STOPPED, err=True)
+        typer.echo(messages.SANDBOX_STOPPED, err=True)

@@ -147,6 +147,21 @@ def update_message(incident: Incident, update: StatusUpdate, *,
             "blocks": [{"type": "section", "text": _mrkdwn(c)} for c in _chunks(text.splitlines())][:MAX_BLOCKS]}
 
 
+BUTTON_VALUE_MAX = 2000  # Slack's limit on a button's value
+
+
+def _fit(base: dict[str, Any], key: str, text: str) -> str:
+    """JSON for a button value with `text` under `key`, shortened until it fits."""
+    import json
+
+    cut = len(text)
+    while True:
+        value = json.dumps({**base, key: text[:cut]}, ensure_ascii=False)
+        if len(value) <= BUTTON_VALUE_MAX or cut == 0:
+            return value
+        cut = max(0, cut - max(len(value) - BUTTON_VALUE_MAX, 16))
+
+
 EVIDENCE_ON_CARD = 3  # lines per failing check on the card; the rest go to the thread
 
 
@@ -160,9 +175,9 @@ def remediation_buttons(incident: Incident, report: ProbeReport,
         infos = actions.get(svc.name) or []
         if not infos:
             continue
-        elements = [_button(info.name[:75], ACTION_REMEDIATE,
+        elements = [_button(info.name[:75], f"{ACTION_REMEDIATE}:{info.index}",
                             json.dumps({"i": incident.id, "s": svc.name, "a": info.index}))
-                    for info in infos[:5]]
+                    for info in infos[:5]]  # action ids unique within the block
         out.append({"type": "section", "text": _mrkdwn(m.fix_for(service=svc.name))})
         out.append({"type": "actions", "block_id": f"fix_{svc.name}"[:255], "elements": elements})
         if len(out) >= 10:
@@ -272,7 +287,7 @@ def regression_message(incident: Incident, report: ProbeReport, regressed: list[
 def still_failing_message(text: str, *, incident_id: str, summary: str) -> Message:
     import json
 
-    value = json.dumps({"id": incident_id, "summary": summary[:1500]})
+    value = _fit({"id": incident_id}, "summary", summary)
     return {"text": text, "blocks": [
         {"type": "section", "text": _mrkdwn(text)},
         {"type": "actions", "block_id": "resolve_anyway", "elements": [
@@ -496,7 +511,9 @@ def recovery_plan_message(incident: Incident, tiers: list[list[Any]], *,
     rows = [(tier[0].tier, [(s.service, s.action.name if s.action else m.NO_RESTART_ACTION)
                             for s in tier]) for tier in tiers]
     text = m.recovery_plan(tiers=rows)
-    value = json.dumps({"i": incident.id, "s": services})[:2000]
+    value = json.dumps({"i": incident.id, "s": services}, ensure_ascii=False)
+    if len(value) > BUTTON_VALUE_MAX:  # too many to carry: recompute the plan at the click
+        value = json.dumps({"i": incident.id, "s": []})
     return {"text": text[:3000], "blocks": [
         {"type": "section", "text": _mrkdwn(text)},
         {"type": "actions", "block_id": "recover_actions", "elements": [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import structlog
@@ -73,6 +74,9 @@ class Listeners:
             reply, rest = await self._run(req, user=user, channel=channel)
         except errors.WarroomError as exc:
             await ack(_ephemeral(m.render_error(exc)))
+            return
+        except ValidationError as exc:
+            await ack(_ephemeral(m.invalid_input(_first_problem(exc), usage=m.USAGE.get(req.sub))))
             return
         await ack(reply)
         for page in rest:
@@ -244,7 +248,8 @@ class Listeners:
         user = command["user_id"]
         if req.title is None:
             await ack()
-            meta = json.dumps({"channel": command.get("channel_id"), "user": user})
+            meta = json.dumps({"channel": command.get("channel_id"), "user": user,
+                               "drill": req.drill})
             await self._open_view(client, trigger_id=command["trigger_id"],
                                   view=blocks.declare_modal(self.deps.policy, severity=req.severity,
                                                             private_metadata=meta,
@@ -364,8 +369,14 @@ class Listeners:
             title=title, severity=severity_name, declared_by=user,
             request_key=f"view-{view['id']}",
             incident_type=None if incident_type in (None, m.TYPE_GENERAL) else incident_type,
-            services=services, description=values.get("description") or "")
-        result = await declare.run(cmd, self.deps)
+            services=services, description=values.get("description") or "",
+            drill=bool(_meta(view).get("drill")))
+        try:
+            result = await declare.run(cmd, self.deps)
+        except errors.WarroomError as exc:
+            log.error("declare.failed", error=repr(exc))
+            await self._tell(client, _meta(view).get("channel"), user, m.render_error(exc))
+            return
         meta = _meta(view)
         if meta.get("channel"):
             try:
@@ -457,6 +468,7 @@ class Listeners:
             cmd = resolve.ResolveInput(actor=user, incident_id=data["id"],
                                        summary=data.get("summary", ""), force=True)
         except (ValueError, KeyError, ValidationError):
+            await respond(**_ephemeral(m.BAD_BUTTON), replace_original=False)
             return
         try:
             change = await resolve.run(cmd, self.deps)
@@ -522,6 +534,7 @@ class Listeners:
             cmd = remediate.RemediateInput(actor=user, incident_id=data["i"], service=data["s"],
                                            index=int(data["a"]))
         except (ValueError, KeyError, ValidationError):
+            await respond(**_ephemeral(m.BAD_BUTTON), replace_original=False)
             return
         try:
             incident, info = await remediate.request(cmd, self.deps)
@@ -569,6 +582,14 @@ class Listeners:
         except errors.WarroomError as exc:
             await self._ephemeral_in(client, cmd, user, m.render_error(exc))
 
+    async def _tell(self, client, channel: str | None, user: str, text: str) -> None:  # noqa: ANN001
+        if not channel:
+            return
+        try:
+            await client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except Exception as exc:  # nowhere else to say it: log it
+            log.warning("tell.failed", error=type(exc).__name__)
+
     async def _ephemeral_in(self, client, cmd, user: str, text: str) -> None:  # noqa: ANN001
         try:
             incident = await self.deps.store.get(cmd.incident_id or "")
@@ -597,6 +618,7 @@ class Listeners:
             cmd = recover.RecoverInput(actor=user, incident_id=data["i"],
                                        services=list(data.get("s") or []))
         except (ValueError, KeyError, ValidationError):
+            await respond(**_ephemeral(m.BAD_BUTTON), replace_original=False)
             return
         await respond(delete_original=True)
         try:
@@ -610,6 +632,11 @@ class Listeners:
 
 async def ack_cmd(deps: Deps, *, actor: str, incident_id: str):  # noqa: ANN201
     return await ack.run(ack.AckInput(actor=actor, incident_id=incident_id), deps)
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
 
 
 def _values(view: dict[str, Any]) -> dict[str, str | None]:
@@ -646,7 +673,7 @@ def register(app: AsyncApp, deps: Deps, *, war_room: SlackWarRoom,
     app.action(blocks.ACTION_CUSTOMER)(listeners.on_customer_button)
     app.view(blocks.VIEW_CUSTOMER)(listeners.on_customer_view)
     app.event("reaction_added")(listeners.on_reaction)
-    app.action(blocks.ACTION_REMEDIATE)(listeners.on_remediate_button)
+    app.action(re.compile(rf"^{blocks.ACTION_REMEDIATE}(:\d+)?$"))(listeners.on_remediate_button)
     app.view(blocks.VIEW_REMEDIATE)(listeners.on_remediate_view)
     app.action(blocks.ACTION_RECOVER)(listeners.on_recover_button)
     app.event("message")(listeners.on_other_event)

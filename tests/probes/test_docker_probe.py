@@ -16,11 +16,11 @@ import pytest
 
 from bot.core.clock import ManualClock
 from bot.core.probe import ProbeStatus
+from bot.messages.probes import NO_SUCH_CONTAINER
 from bot.probes import docker as docker_probe
 from bot.probes.checks import DockerCheck, DockerSettings
 from bot.probes.context import ProbeContext
 from bot.probes.docker import (
-    NO_SUCH_CONTAINER,
     Observed,
     classify_error,
     cpu_percent_from_stats,

@@ -62,3 +62,32 @@ def test_declare_modal_prefills_the_given_severity():
     severity = next(b for b in view["blocks"] if b["block_id"] == "severity")
     assert severity["element"]["initial_option"]["value"] == "P2"
     assert len(view["title"]["text"]) <= 24
+
+
+def test_resolve_anyway_value_fits_slack_with_any_summary_and_stays_json():
+    import json
+
+    for summary in ("ü" * 3000, "漢" * 3000, "x" * 5000):
+        message = blocks.still_failing_message("t", incident_id="INC-2026-12-01-001",
+                                               summary=summary)
+        value = message["blocks"][1]["elements"][0]["value"]
+        assert len(value) <= 2000
+        assert json.loads(value)["id"] == "INC-2026-12-01-001"
+
+
+def test_triage_fix_buttons_have_unique_action_ids_within_a_block():
+    from bot.core.ports import ActionInfo
+    from bot.core.probe import CheckResult, ProbeStatus, ServiceResult
+    from bot.core.triage import ProbeReport, triage
+    from bot.core.catalog import Catalog, Service
+
+    down = ServiceResult.of("checkout", tier="business", checks=[CheckResult(
+        kind="http", target="x", status=ProbeStatus.down, summary="503", observed_at=T0)])
+    report = ProbeReport(started_at=T0, finished_at=T0, services=[down],
+                         triage=triage(Catalog(services=(Service(name="checkout"),)), [down]))
+    infos = [ActionInfo(service="checkout", index=i, name=f"fix {i}", kind="http_post",
+                        description="POST x") for i in range(3)]
+    card, _ = blocks.triage_card(incident(), report, {"checkout": infos})
+    ids = [e["action_id"] for b in card["blocks"] if b["type"] == "actions"
+           for e in b["elements"] if e["action_id"].startswith("incident_remediate")]
+    assert ids == ["incident_remediate:0", "incident_remediate:1", "incident_remediate:2"]
