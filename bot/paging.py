@@ -15,7 +15,6 @@ import structlog
 
 from bot.core.escalation import Step
 from bot.core.incident import Incident
-from bot.core.redact import redact
 
 log = structlog.get_logger(__name__)
 PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
@@ -32,18 +31,20 @@ class HttpPager:
         self._rank = severity_rank  # callable name -> 0 for the most severe
 
     async def _post(self, url: str, body: dict[str, Any]) -> str:
-        """POST with retries on network errors, 429 and 5xx; returns a one-line outcome."""
+        """POST with retries on network errors, 429 and 5xx; returns a one-line outcome
+        naming only scheme and host (webhook paths often carry a token)."""
+        where = _origin(url)
         last = ""
         for attempt in range(ATTEMPTS):
             try:
                 response = await self._http.post(url, json=body, timeout=10)
                 if response.status_code < 300:
-                    return f"{redact(url)} {response.status_code}"
-                last = f"{redact(url)} {response.status_code}"
+                    return f"{where} {response.status_code}"
+                last = f"{where} {response.status_code}"
                 if response.status_code != 429 and response.status_code < 500:
                     return last  # a 4xx will not get better
             except httpx.HTTPError as exc:
-                last = f"{redact(url)} {type(exc).__name__}"
+                last = f"{where} {type(exc).__name__}"
             await asyncio.sleep(self._backoff * (2 ** attempt))
         log.warning("pager.gave_up", outcome=last)
         return f"{last} (gave up after {ATTEMPTS} tries)"
@@ -91,6 +92,15 @@ class HttpPager:
 
     async def resolve(self, incident: Incident) -> list[str]:
         return await self._all(incident, "resolve")
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
 
 
 def _summary(incident: Incident) -> dict[str, Any]:

@@ -84,6 +84,8 @@ _PATTERNS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = 
     # Cookie / Set-Cookie headers: every cookie's value (attributes like Path stay)
     (re.compile(r"(?im)\b((?:set-)?cookie[\"']?[ \t]*:[ \t]*)([^\r\n\"']+)"), _cookies),
     # user:password@ in URLs and DSNs (the password may hold an unencoded @)
+    (re.compile(r"(?<=://)([^/\s:@]*):[^\s@]*/[^\s@]*@(?=[\w.-]+(?:[:/?#\s]|$))"),
+     r"\1:" + MASK + "@"),
     (re.compile(r"(?<=://)([^/\s:@]*):(?:[^\s/@]|@(?=[^\s/@]*@))+@"), r"\1:" + MASK + "@"),
     # AWS access key ids
     (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), MASK),
@@ -103,12 +105,21 @@ def redact(text: str) -> str:
     return text
 
 
+# scheme://user:pa/ss@host... : everything up to the last '@' before a host is userinfo
+_SLASHED_PASSWORD = re.compile(r"^([a-z][a-z0-9+.-]*://)([^/\s:@]*):[^\s@]*/[^\s@]*@([^\s@/]+(?:[/?#]\S*)?)$",
+                               re.IGNORECASE)
+
+
 def safe_url(url: str) -> str:
     """A URL or DSN fit to show: the password (userinfo or query) dropped, the rest kept.
 
     `postgresql://app:s3cret@db:5432/orders?sslmode=require&password=x`
     becomes `postgresql://app@db:5432/orders?sslmode=require`.
     """
+    odd = _SLASHED_PASSWORD.match(url.strip())
+    if odd:  # a password with an unencoded '/' splits urlsplit's netloc in two
+        user = f"{odd.group(2)}@" if odd.group(2) else ""
+        return redact(f"{odd.group(1)}{user}{odd.group(3)}")
     try:
         parts = urlsplit(url)
         netloc = parts.netloc

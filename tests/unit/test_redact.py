@@ -182,3 +182,11 @@ def test_safe_url_drops_the_password_and_keeps_user_host_path_query():
     assert safe_url("redis://:hunter2@cache:6379/0") == "redis://cache:6379/0"
     assert safe_url("http://guest:guest@127.0.0.1:15672") == "http://guest@127.0.0.1:15672"
     assert safe_url("https://api.acme.io/health?token=abc&x=1") == "https://api.acme.io/health?x=1"
+
+
+def test_a_password_with_an_unencoded_slash_is_still_hidden():
+    from bot.core.redact import safe_url
+
+    dsn = "postgresql://app:abc/def+ghi=@db/app"
+    assert "abc/def" not in safe_url(dsn) and safe_url(dsn) == "postgresql://app@db/app"
+    assert "abc/def" not in redact(f"cannot connect to {dsn}: refused")
