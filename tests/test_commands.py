@@ -251,3 +251,18 @@ async def test_drill_without_a_scenario_opens_the_form_and_declares_a_drill(bot,
                                      values={"title": "db failover", "severity": "P2"})
     await eventually(lambda: slack.workspace.channel_by_name("drill-inc-20261201-001-db-failover"))
     assert (await bot.store.get(ID)).drill
+
+
+async def test_a_change_made_elsewhere_during_a_card_update_is_rendered_too(bot, slack, clock):
+    """Another replica's write while this replica's chat.update waits out a 429 must not
+    leave the card stale."""
+    from bot.core import incident as inc
+
+    channel = await opened(slack)
+    slack.fail_next("chat.update", "ratelimited", times=1, retry_after=1)
+    await say(slack, channel.id, "ack", user=BOB)
+    await bot.store.mutate(ID, lambda cur: inc.assign(cur, role="tech_lead", user=CAROL,
+                                                      by=BOB, now=clock.now()))
+    await card_shows(slack, channel, "tech lead: <@U0CAROL>")
+    await bot.war_room.drain()
+    assert "tech lead: <@U0CAROL>" in card_text(slack, channel)

@@ -171,6 +171,10 @@ class SlackWarRoom:
                                          ts=incident.card_ts, **card)
                     except errors.ChatError as exc:
                         bound.warning("card.update_failed", error=exc.error)
+                    # another replica may have changed the incident while this update was
+                    # in flight (and its newer card may have landed first): render again
+                    if (await self._store.get(incident_id)).version != incident.version:
+                        self._dirty[incident_id] = True
                 if not self._dirty.get(incident_id):
                     break
         except Exception:  # a background task must never die silently
