@@ -151,3 +151,34 @@ def test_check_config_summarises_a_good_file(config_file):
 def test_check_config_names_a_missing_file(tmp_path):
     result = run_cli("check-config", str(tmp_path / "nope.yml"))
     assert result.returncode == 1 and "cannot read the config file" in result.stderr
+
+
+async def test_kill_9_of_serve_takes_its_embedded_redis_with_it(slack, tmp_path):
+    import asyncio
+    import re
+
+    data = tmp_path / "data"
+    proc = ServeProcess(env=serve_env(slack, data_dir=data)).start(tmp_path / "k9.log")
+    try:
+        await proc.wait_ready()
+        port = re.search(r"redis://127\.0\.0\.1:(\d+)/0", proc.stderr()).group(1)
+
+        def redis_alive() -> bool:  # redis-server retitles itself "redis-server 127.0.0.1:PORT"
+            for pid in (p for p in os.listdir("/proc") if p.isdigit()):
+                try:
+                    cmd = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="ignore")
+                except OSError:
+                    continue
+                if "redis-server" in cmd and f"127.0.0.1:{port}" in cmd:
+                    return True
+            return False
+
+        assert redis_alive()
+        proc.kill9()
+        for _ in range(100):
+            if not redis_alive():
+                break
+            await asyncio.sleep(0.1)
+        assert not redis_alive(), "an orphaned redis-server was left behind"
+    finally:
+        proc.kill9()

@@ -138,7 +138,9 @@ class Sandbox:
         if not self.speed > 0:
             raise ValueError("--speed must be more than 0")
         try:
-            self.redis = await asyncio.to_thread(EmbeddedRedis(self.redis_data_dir).start)
+            # started from the loop's (main) thread: redis-server then dies with the sandbox,
+            # even on kill -9 (PR_SET_PDEATHSIG follows the creating thread)
+            self.redis = EmbeddedRedis(self.redis_data_dir).start()
             redis_url = self.redis.url
             await self._forget_earlier_runs(redis_url)
 

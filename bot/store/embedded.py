@@ -8,12 +8,31 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 from bot.core import errors
+
+
+def _die_with_parent():  # noqa: ANN202
+    """On Linux, redis-server gets SIGTERM if warroom dies (even by kill -9), so a crash
+    leaves no orphan. Only from the main thread: the signal follows the creating thread."""
+    import threading
+
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
+
+    def set_pdeathsig() -> None:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return set_pdeathsig
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -62,7 +81,8 @@ class EmbeddedRedis:
             "--logfile", str((self.data_dir / "redis.log").resolve()),
         ]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        preexec_fn=_die_with_parent())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
