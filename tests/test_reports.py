@@ -59,9 +59,9 @@ async def test_report_at_resolve_has_real_timestamps_metrics_and_action_items(bo
     assert "**Duration**: 42m (2026-12-01 14:23 UTC - 2026-12-01 15:05 UTC)" in report
     assert "| Time to acknowledge | 3m | met (target 15m) |" in report
     assert "| Time to first update | 9m | 15m |" in report
-    assert "- 2026-12-01 14:23:00 UTC (T+0s) - <@U0ALICE> declared P1: checkout is failing" in report
-    assert "(T+9m) - <@U0ALICE> posted an update: pool exhausted" in report
-    assert "- [ ] add a pool-size alert - Owner: <@U0CAROL> - Due: 2026-12-08" in report
+    assert "- 2026-12-01 14:23:00 UTC (T+0s) - @alice declared P1: checkout is failing" in report
+    assert "(T+9m) - @alice posted an update: pool exhausted" in report
+    assert "- [ ] add a pool-size alert - Owner: @carol - Due: 2026-12-08" in report
     assert "rolled back the 14:10 deploy" in report
     draft = await eventually(lambda: [m for m in slack.workspace.messages(channel.id)
                                       if "Draft customer resolution" in (m.text or "")])

@@ -85,6 +85,7 @@ class WarRoom(Protocol):
         """Run a side effect (an awaitable) after the reply; failures are logged."""
     async def group_members(self, ids: list[str]) -> list[str]:
         """User ids, with user groups (S…) expanded."""
+    async def user_names(self, ids: list[str]) -> dict[str, str]: ...
 
 
 class Timers(Protocol):

@@ -46,6 +46,7 @@ DEMO_CONFIG = "demo.yml"
 MANIFEST_SCOPES = frozenset({
     "commands", "chat:write", "chat:write.public", "im:write", "channels:history",
     "files:write", "reactions:read", "channels:manage", "pins:write", "usergroups:read",
+    "users:read",
 })
 
 #: The demo estate: service -> how its /health answers.

@@ -106,6 +106,19 @@ class SlackWarRoom:
         await self.post_text(incident, m.recovery_step(tier=tier, services=services,
                                                        healthy=healthy, last=last))
 
+    async def user_names(self, ids: list[str]) -> dict[str, str]:
+        """Display names for user ids (ids that cannot be looked up are left out)."""
+        names: dict[str, str] = {}
+        for user in dict.fromkeys(ids):
+            try:
+                data = await self._call("users.info", user=user)
+            except errors.ChatError:
+                continue
+            profile = data.get("user", {}).get("profile", {})
+            names[user] = (profile.get("display_name") or data.get("user", {}).get("real_name")
+                           or data.get("user", {}).get("name") or user)
+        return names
+
     async def group_members(self, ids: list[str]) -> list[str]:
         return await self._expand(ids)
 
