@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,45 +20,13 @@ from bot.core.probe import ProbeStatus
 from bot.probes import docker as docker_probe
 from bot.probes.checks import DockerCheck, DockerSettings
 from bot.probes.context import ProbeContext
+from tests.fixtures.docker import ctx, engine, unique, until  # noqa: F401
 
 # Fails its first three runs (the start and the two retries on-failure allows), then stays
 # up: a crash loop the engine gave up on, that a restart by hand brings back.
 CRASH_THEN_RUN = ("n=$(cat /tmp/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > /tmp/runs; "
                   "if [ $n -gt 3 ]; then exec sleep 300; fi; "
                   "echo 'fatal: cannot reach db password=hunter2'; exit 3")
-
-
-@pytest.fixture
-def engine(docker_engine):
-    yield docker_engine
-    docker_engine.remove_containers()
-
-
-@pytest.fixture
-async def ctx(engine):
-    context = ProbeContext(clock=ManualClock(datetime.now(UTC)), http=httpx.AsyncClient(),
-                           docker=DockerSettings(host=engine.host))
-    yield context
-    await context.http.aclose()
-    for value in list(context.cache.values()):  # what the caller of a run does at its end
-        close = getattr(value, "close", None)
-        if close is not None:
-            close()
-
-
-def unique(stem: str) -> str:
-    return f"{stem}-{uuid.uuid4().hex[:6]}"
-
-
-async def until(container: Any, predicate, *, timeout: float = 20.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while True:
-        container.reload()
-        if predicate(container.attrs):
-            return container.attrs
-        if time.monotonic() > deadline:
-            raise AssertionError(f"container never reached the state: {container.attrs['State']}")
-        await asyncio.sleep(0.05)
 
 
 def started_at(container: Any) -> str:

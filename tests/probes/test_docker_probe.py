@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from bot.messages.probes import NO_SUCH_CONTAINER
 from bot.probes import docker as docker_probe
 from bot.probes.checks import DockerCheck, DockerSettings
 from bot.probes.context import ProbeContext
+from tests.fixtures.docker import ctx, engine, unique, until  # noqa: F401
 from bot.probes.docker import (
     Observed,
     classify_error,
@@ -32,45 +32,6 @@ from bot.probes.docker import (
 )
 
 FAST_HEALTH = {"interval": 100_000_000, "timeout": 2_000_000_000, "retries": 1}  # ns
-
-
-@pytest.fixture
-def engine(docker_engine):
-    yield docker_engine
-    docker_engine.remove_containers()
-
-
-@pytest.fixture
-async def ctx(engine):
-    context = ProbeContext(clock=ManualClock(datetime.now(UTC)), http=httpx.AsyncClient(),
-                           docker=DockerSettings(host=engine.host))
-    yield context
-    await context.http.aclose()
-    await _close_docker_clients(context)
-
-
-async def _close_docker_clients(context: ProbeContext) -> None:
-    """What the prober does at the end of a run: close every client left in the cache."""
-    for value in list(context.cache.values()):
-        close = getattr(value, "close", None)
-        if close is not None:
-            close()
-
-
-def unique(stem: str) -> str:
-    return f"{stem}-{uuid.uuid4().hex[:6]}"
-
-
-async def until(container: Any, predicate, *, timeout: float = 20.0) -> dict[str, Any]:
-    """Poll `docker inspect` until predicate(attrs) holds; return the attrs."""
-    deadline = time.monotonic() + timeout
-    while True:
-        container.reload()
-        if predicate(container.attrs):
-            return container.attrs
-        if time.monotonic() > deadline:
-            raise AssertionError(f"container never reached the state: {container.attrs['State']}")
-        await asyncio.sleep(0.05)
 
 
 def health_of(attrs: dict[str, Any]) -> str | None:
