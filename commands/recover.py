@@ -19,6 +19,7 @@ from commands.target import Target, find_incident
 USAGE = "`/incident recover [service ...]`"
 
 
+
 class RecoverInput(Target):
     services: list[str] = Field(default_factory=list)
 
@@ -66,23 +67,33 @@ async def run(cmd: RecoverInput, deps: Deps) -> list[TierResult]:
         raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
     tiers = plan(incident, deps, named=cmd.services)
     results: list[TierResult] = []
+    assert deps.remediator is not None or all(s.action is None for t in tiers for s in t)
+    dry_run = incident.drill or (deps.remediator is not None and deps.remediator.dry_run)
     for tier in tiers:
+        healthy = True
         for step in tier:
             if step.action is None:
                 continue
-            await remediate.confirm(remediate.RemediateInput(
-                actor=cmd.actor, incident_id=incident.id, service=step.service,
-                index=step.action.index), deps, verify_after=False)
-        healthy = True
-        for step in tier:
-            healthy = await remediate.verify(incident, step.service, deps,
-                                             actor=cmd.actor) and healthy
+            try:
+                outcome = await remediate.confirm(remediate.RemediateInput(
+                    actor=cmd.actor, incident_id=incident.id, service=step.service,
+                    index=step.action.index), deps, verify_after=False)
+            except errors.WarroomError as exc:  # refused, cooldown...: this tier failed
+                await deps.chat.post_recovery_refused(incident, step.service, exc)
+                healthy = False
+                continue
+            healthy = healthy and outcome.ok
+            dry_run = dry_run or outcome.dry_run
+        if not dry_run:  # a dry run changed nothing: there is nothing to wait for
+            for step in tier:
+                healthy = await remediate.verify(incident, step.service, deps,
+                                                 actor=cmd.actor) and healthy
         result = TierResult(tier=tier[0].tier, healthy=healthy, services=[s.service for s in tier])
         results.append(result)
         await deps.store.append(incident.id, TimelineEvent(
             at=deps.clock.now(), kind=EventKind.recovery, actor=cmd.actor,
             data={"tier": result.tier, "services": ",".join(result.services),
-                  "healthy": "yes" if healthy else "no"}))
+                  "healthy": "yes" if healthy else "no", "dry_run": "yes" if dry_run else ""}))
         await deps.chat.post_recovery_step(incident, result.tier, result.services,
                                            healthy=healthy, last=tier is tiers[-1])
         if not healthy:

@@ -18,6 +18,7 @@ from commands.target import Target, find_incident
 log = structlog.get_logger(__name__)
 
 
+
 class RemediateInput(Target):
     service: str
     index: int = Field(ge=0)
@@ -37,6 +38,11 @@ async def _event(deps: Deps, incident: Incident, kind: EventKind, *, actor: str 
                  text: str = "", **data: str) -> None:
     await deps.store.append(incident.id, TimelineEvent(at=deps.clock.now(), kind=kind,
                                                        actor=actor, text=text, data=data))
+
+
+def concerns(incident: Incident, service: str) -> bool:
+    """An incident may only act on the services it is about (declared or probed)."""
+    return service in incident.services or service in incident.probe_status
 
 
 async def allowed(user: str, incident: Incident, info: ActionInfo, deps: Deps) -> bool:
@@ -59,6 +65,10 @@ async def request(cmd: RemediateInput, deps: Deps) -> tuple[Incident, ActionInfo
         raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
     await _event(deps, incident, EventKind.remediation_requested, actor=cmd.actor,
                  text=info.name, service=info.service, action=info.kind)
+    if not concerns(incident, info.service):
+        await _event(deps, incident, EventKind.remediation_refused, actor=cmd.actor,
+                     text=info.name, reason="other_service")
+        raise errors.NotThisIncident(incident.id, service=info.service)
     if not await allowed(cmd.actor, incident, info, deps):
         await _event(deps, incident, EventKind.remediation_refused, actor=cmd.actor,
                      text=info.name, reason="not_allowed")
@@ -74,19 +84,19 @@ async def confirm(cmd: RemediateInput, deps: Deps, *, verify_after: bool = True)
     incident = await find_incident(cmd, deps)
     if not incident.is_open:
         raise errors.AlreadyResolved(incident.id, by=incident.resolved_by, at=incident.resolved_at)
+    if not concerns(incident, info.service):
+        raise errors.NotThisIncident(incident.id, service=info.service)
     if not await allowed(cmd.actor, incident, info, deps):
         await _event(deps, incident, EventKind.remediation_refused, actor=cmd.actor,
                      text=info.name, reason="not_allowed")
         raise errors.NotAllowed(incident.id, user=cmd.actor, action=info.name)
-    dry_run = deps.remediator.dry_run or info.dry_run
+    dry_run = deps.remediator.dry_run or info.dry_run or incident.drill  # drills change nothing
     try:
         plan = await deps.remediator.plan(info.service, info.index, cmd.params)
     except errors.ActionRefused as exc:
         await _event(deps, incident, EventKind.remediation_refused, actor=cmd.actor,
                      text=info.name, reason=exc.reason)
         raise
-    await _event(deps, incident, EventKind.remediation_confirmed, actor=cmd.actor,
-                 text=plan.description, dry_run="yes" if dry_run else "")
     cooldown = deps.remediator.cooldown_seconds
     if not dry_run and cooldown > 0 and not await deps.store.lease(
             f"cooldown:{info.service}", seconds=cooldown):
@@ -94,6 +104,8 @@ async def confirm(cmd: RemediateInput, deps: Deps, *, verify_after: bool = True)
                      text=info.name, reason="cooldown")
         raise errors.Cooldown(incident.id, service=info.service,
                               cooldown=timedelta(seconds=cooldown))
+    await _event(deps, incident, EventKind.remediation_confirmed, actor=cmd.actor,
+                 text=plan.description, dry_run="yes" if dry_run else "")
     outcome = await deps.remediator.execute(info.service, info.index, plan, dry_run=dry_run)
     await _event(deps, incident, EventKind.remediation_result, actor=cmd.actor,
                  text=outcome.summary, ok="yes" if outcome.ok else "no",

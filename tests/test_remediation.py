@@ -199,3 +199,52 @@ async def test_recovery_stops_at_the_first_tier_that_does_not_recover(runner, sl
     assert "api did not recover" in stopped[0].text
     web.reload()
     assert web.attrs["State"]["StartedAt"] == web_started  # the business tier was not touched
+
+
+async def test_nobody_can_make_themselves_commander_to_pass_the_guard(runner, slack,
+                                                                      docker_engine, uid):
+    crashed(docker_engine, f"pay-{uid}")
+    bot = await start(runner, config_text(docker_engine, docker_service("pay", f"pay-{uid}")))
+    await declare(slack, "declare P1 pay is failing")
+    channel = await war_room(slack, "inc-20261201-001-pay-is-failing")
+    reply = await slack.platform.slash_command(user=DAN, channel=channel.id,
+                                               text="assign commander <@U0DAN>")
+    assert "may not run" in reply.ack["text"]
+    assert (await bot.store.get(ID)).commander == ALICE
+    handover = await slack.platform.slash_command(user=ALICE, channel=channel.id,
+                                                  text="assign commander <@U0BOB>")
+    assert "is now commander" in handover.ack["text"]
+
+
+async def test_an_action_on_a_service_outside_the_incident_is_refused(runner, slack,
+                                                                      docker_engine, uid):
+    from bot.core import errors as errs
+    from commands import remediate
+
+    crashed(docker_engine, f"mail-{uid}")
+    services = (docker_service("mail", f"mail-{uid}")
+                + docker_service("search", f"search-{uid}"))
+    bot = await start(runner, config_text(docker_engine, services))
+    await declare(slack, "declare P2 mail is slow")
+    await war_room(slack, "inc-20261201-001-mail-is-slow")
+    with pytest.raises(errs.NotThisIncident):
+        await remediate.request(remediate.RemediateInput(
+            actor=ALICE, incident_id=ID, service="search", index=0), bot.deps)
+
+
+async def test_remediation_in_a_drill_is_always_a_dry_run(runner, slack, docker_engine, uid):
+    container = crashed(docker_engine, f"drill-{uid}")
+    started = container.attrs["State"]["StartedAt"]
+    await start(runner, config_text(docker_engine, docker_service("orders", f"drill-{uid}")))
+    await declare(slack, "drill P2 orders is failing")
+    channel = await war_room(slack, "drill-inc-20261201-001-orders-is-failing")
+    message, button = await eventually(lambda: fix_button(slack, channel), timeout=20)
+    await slack.platform.click(user=ALICE, channel=channel.id, message_ts=message.ts,
+                               action_id=button["action_id"], value=button["value"])
+    view = await eventually(lambda: slack.workspace.latest_view(ALICE))
+    assert "Dry run" in str(view.blocks)
+    await slack.platform.submit_view(user=ALICE, view_id=view.id, values={})
+    await eventually(lambda: [m for m in slack.workspace.messages(channel.id)
+                              if "DRY RUN" in (m.text or "")])
+    container.reload()
+    assert container.attrs["State"]["StartedAt"] == started

@@ -149,6 +149,12 @@ class Cooldown(IncidentError):
         self.incident_id, self.service, self.cooldown = incident_id, service, cooldown
 
 
+class NotThisIncident(IncidentError):
+    def __init__(self, incident_id: str, *, service: str) -> None:
+        super().__init__(incident_id)
+        self.incident_id, self.service = incident_id, service
+
+
 class UnknownAction(IncidentError):
     def __init__(self, service: str, index: int) -> None:
         super().__init__(service)

@@ -232,6 +232,8 @@ def render_error(exc: errors.WarroomError) -> str:
             return (f"{exc.service} was acted on less than {age(exc.cooldown)} ago "
                     "(remediation.cooldown): wait, or check whether the last action is still "
                     "taking effect.")
+        case errors.NotThisIncident():
+            return not_this_incident(exc.service)
         case errors.UnknownAction():
             return f"{exc.service} has no such action configured."
         case errors.ActionRefused():
@@ -248,6 +250,10 @@ def render_error(exc: errors.WarroomError) -> str:
             return f"Slack refused {exc.method} ({exc.error})."
         case _:
             return "Something went wrong; nothing was changed."
+
+
+def not_this_incident(service: str) -> str:
+    return f"{service} is not one of this incident's services (declared or probed)."
 
 
 BAD_BUTTON = "That button's data is damaged or from an older warroom; run the command again."
@@ -597,6 +603,10 @@ def recovery_step(*, tier: str, services: list[str], healthy: bool, last: bool) 
             "The later tiers were not touched.")
 
 
+def recovery_step_refused(*, service: str, why: str) -> str:
+    return f":no_entry: Recovery could not restart {service}: {why}"
+
+
 def recovery_plan(*, tiers: list[tuple[str, list[tuple[str, str]]]]) -> str:
     lines = ["*Recovery plan* (tier by tier; each tier must pass its checks before the next):"]
     for i, (tier, steps) in enumerate(tiers, 1):
@@ -606,6 +616,8 @@ def recovery_plan(*, tiers: list[tuple[str, list[tuple[str, str]]]]) -> str:
 
 
 RECOVER_BUTTON = "Start recovery"
+RECOVER_TOO_MANY = ("That plan names too many services to carry on a button: name fewer, "
+                    "e.g. `/incident recover postgres auth`.")
 
 
 def fix_for(*, service: str) -> str:

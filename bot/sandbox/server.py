@@ -155,6 +155,9 @@ class Sandbox:
                 self.config = parse_config(text, source="demo.yml")
             else:
                 self.config = load_config(self.config_path)
+                # a fake Slack must never run real remediation against real services
+                self.config = self.config.model_copy(update={
+                    "remediation": self.config.remediation.model_copy(update={"dry_run": True})})
 
             self.slack = await LocalSlack.start(scopes=sandbox_scopes(),
                                                 signing_secret=secrets.token_hex(16))

@@ -505,15 +505,15 @@ def remediate_modal(incident: Incident, info: "ActionInfo", *, dry_run: bool) ->
 
 
 def recovery_plan_message(incident: Incident, tiers: list[list[Any]], *,
-                          services: list[str]) -> Message:
+                          services: list[str]) -> Message | None:
     import json
 
     rows = [(tier[0].tier, [(s.service, s.action.name if s.action else m.NO_RESTART_ACTION)
                             for s in tier]) for tier in tiers]
     text = m.recovery_plan(tiers=rows)
     value = json.dumps({"i": incident.id, "s": services}, ensure_ascii=False)
-    if len(value) > BUTTON_VALUE_MAX:  # too many to carry: recompute the plan at the click
-        value = json.dumps({"i": incident.id, "s": []})
+    if len(value) > BUTTON_VALUE_MAX or len(text) > MAX_SECTION:
+        return None  # the button could not carry (or the card show) the whole plan
     return {"text": text[:3000], "blocks": [
         {"type": "section", "text": _mrkdwn(text)},
         {"type": "actions", "block_id": "recover_actions", "elements": [

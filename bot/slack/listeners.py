@@ -467,7 +467,7 @@ class Listeners:
             data = json.loads(body["actions"][0]["value"])
             cmd = resolve.ResolveInput(actor=user, incident_id=data["id"],
                                        summary=data.get("summary", ""), force=True)
-        except (ValueError, KeyError, ValidationError):
+        except (ValueError, KeyError, TypeError, ValidationError):
             await respond(**_ephemeral(m.BAD_BUTTON), replace_original=False)
             return
         try:
@@ -533,7 +533,7 @@ class Listeners:
             data = json.loads(body["actions"][0]["value"])
             cmd = remediate.RemediateInput(actor=user, incident_id=data["i"], service=data["s"],
                                            index=int(data["a"]))
-        except (ValueError, KeyError, ValidationError):
+        except (ValueError, KeyError, TypeError, ValidationError):
             await respond(**_ephemeral(m.BAD_BUTTON), replace_original=False)
             return
         try:
@@ -542,14 +542,13 @@ class Listeners:
             await respond(**_ephemeral(m.render_error(exc)), replace_original=False)
             return
         assert self.deps.remediator is not None
-        dry_run = self.deps.remediator.dry_run or info.dry_run
+        dry_run = self.deps.remediator.dry_run or info.dry_run or incident.drill
         await self._open_view(client, trigger_id=body["trigger_id"],
                               view=blocks.remediate_modal(incident, info, dry_run=dry_run),
                               respond=respond)
 
     async def on_remediate_view(self, ack, body, view, client) -> None:  # noqa: ANN001
         user = body["user"]["id"]
-        meta = _meta(view)
         values = _values(view)
         params: dict[str, str | int] = {}
         if values.get("replicas") not in (None, ""):
@@ -560,23 +559,15 @@ class Listeners:
                 return
         if values.get("pod"):
             params["pod"] = str(values["pod"]).strip()
-        cmd = remediate.RemediateInput(actor=user, incident_id=meta.get("i"),
-                                       service=meta.get("s", ""), index=int(meta.get("a", 0)),
-                                       params=params)
         try:
-            incident = await self.deps.store.get(cmd.incident_id or "")
-            info = remediate.action_info(cmd, self.deps)
-            if not await remediate.allowed(user, incident, info, self.deps):
-                raise errors.NotAllowed(incident.id, user=user, action=info.name)
-        except errors.WarroomError as exc:
-            block = next(iter(view.get("state", {}).get("values", {}) or {}), None)
-            if block:
-                await ack(response_action="errors", errors={block: m.render_error(exc)[:150]})
-            else:
-                await ack()
-                await self._ephemeral_in(client, cmd, user, m.render_error(exc))
+            meta = _meta(view)
+            cmd = remediate.RemediateInput(actor=user, incident_id=str(meta["i"]),
+                                           service=str(meta["s"]), index=int(meta["a"]),
+                                           params=params)
+        except (KeyError, TypeError, ValueError, ValidationError):
+            await ack()
             return
-        await ack()
+        await ack()  # confirm() checks permission again and records any refusal
         try:
             await remediate.confirm(cmd, self.deps)
         except errors.WarroomError as exc:
@@ -607,17 +598,22 @@ class Listeners:
             await ack(_ephemeral(m.render_error(exc)))
             return
         names = [s.service for tier in tiers for s in tier]
-        await ack({"response_type": "ephemeral",
-                   **blocks.recovery_plan_message(incident, tiers, services=names)})
+        message = blocks.recovery_plan_message(incident, tiers, services=names)
+        if message is None:
+            await ack(_ephemeral(m.RECOVER_TOO_MANY))
+            return
+        await ack({"response_type": "ephemeral", **message})
 
     async def on_recover_button(self, ack, body, respond) -> None:  # noqa: ANN001
         await ack()
         user = body["user"]["id"]
         try:
             data = json.loads(body["actions"][0]["value"])
-            cmd = recover.RecoverInput(actor=user, incident_id=data["i"],
-                                       services=list(data.get("s") or []))
-        except (ValueError, KeyError, ValidationError):
+            services = data.get("s") or []
+            if not isinstance(services, list) or not all(isinstance(x, str) for x in services):
+                raise ValueError("services")
+            cmd = recover.RecoverInput(actor=user, incident_id=data["i"], services=services)
+        except (ValueError, KeyError, TypeError, ValidationError):
             await respond(**_ephemeral(m.BAD_BUTTON), replace_original=False)
             return
         await respond(delete_original=True)

@@ -119,6 +119,11 @@ class SlackWarRoom:
                            or data.get("user", {}).get("name") or user)
         return names
 
+    async def post_recovery_refused(self, incident: Incident, service: str,
+                                    error: errors.WarroomError) -> None:
+        await self.post_text(incident, m.recovery_step_refused(service=service,
+                                                               why=m.render_error(error)))
+
     async def group_members(self, ids: list[str]) -> list[str]:
         return await self._expand(ids)
 
