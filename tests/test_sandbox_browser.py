@@ -151,24 +151,28 @@ def test_an_incident_from_declare_to_resolved_in_the_browser(sandbox, browser):
                           for r in css(d, "#messages .row.ephemeral")), "the declare ack")
 
     # the new channel appears in the sidebar; open it
-    link = wait(d, lambda d: next((a for a in css(d, "#incidents a")
+    # read the name inside the wait: the sidebar re-renders live, so an element can go stale
+    name = wait(d, lambda d: next((a.get_attribute("data-channel-name") for a in css(d, "#incidents a")
                                    if a.get_attribute("data-channel-name").endswith("-checkout-is-failing")), None),
                 "the war-room channel in the sidebar")
-    assert link.get_attribute("data-channel-name").startswith("inc-")
-    name = link.get_attribute("data-channel-name")
+    assert name.startswith("inc-")
     retry(lambda: d.find_element(By.CSS_SELECTOR, f'#incidents a[data-channel-name="{name}"]').click())
     wait(d, lambda d: d.find_element(By.ID, "channel-title").text == f"#{name}", "the channel open")
 
     # the pinned war-room card and the triage card
-    pinned = wait(d, card, "the pinned war-room card")
-    assert "checkout is failing" in pinned.find_element(By.CSS_SELECTOR, ".bk-header").text
-    assert "📌 Pinned" in pinned.text and "INVESTIGATING" in pinned.text
+    wait(d, card, "the pinned war-room card")
+    # live edits re-render the card: read it again rather than hold an element
+    header, text = retry(lambda: (card(d).find_element(By.CSS_SELECTOR, ".bk-header").text,
+                                  card(d).text))
+    assert "checkout is failing" in header
+    assert "📌 Pinned" in text and "INVESTIGATING" in text
     def triage_row(d):
         return next((r for r in css(d, "#messages .row")
                      if "Database unreachable" in r.text and "Runbook" in r.text), None)
 
-    triage = wait(d, triage_row, "the triage card")
-    assert "postgres" in triage.text and "First failure" in triage.text
+    wait(d, triage_row, "the triage card")
+    triage_text = retry(lambda: triage_row(d).text)
+    assert "postgres" in triage_text and "First failure" in triage_text
     assert not css(d, '#messages a[href^="javascript"]')
     # its evidence is a thread reply, collapsed under it
     assert "1 reply" in retry(lambda: triage_row(d).find_element(By.CSS_SELECTOR, ".thread-toggle").text)
@@ -181,11 +185,13 @@ def test_an_incident_from_declare_to_resolved_in_the_browser(sandbox, browser):
     def my_row(d):
         return next((r for r in css(d, "#messages .row") if "onerror" in r.text), None)
 
-    mine = wait(d, my_row, "alice's message")
-    assert not mine.find_elements(By.TAG_NAME, "img")
-    assert [b.text for b in mine.find_elements(By.CSS_SELECTOR, ".text b")] == ["bold"]
-    assert [c.text for c in mine.find_elements(By.CSS_SELECTOR, ".text code")] == ["code"]
-    assert not mine.find_elements(By.CSS_SELECTOR, "a")
+    wait(d, my_row, "alice's message")
+    imgs, bold, code, links = retry(lambda: (
+        my_row(d).find_elements(By.TAG_NAME, "img"),
+        [b.text for b in my_row(d).find_elements(By.CSS_SELECTOR, ".text b")],
+        [c.text for c in my_row(d).find_elements(By.CSS_SELECTOR, ".text code")],
+        my_row(d).find_elements(By.CSS_SELECTOR, "a")))
+    assert not imgs and bold == ["bold"] and code == ["code"] and not links
 
     # a :pushpin: reaction from the message's hover menu
     def react():
