@@ -106,8 +106,9 @@ class _Action(BaseModel):
     dry_run: bool = False
     timeout: ProbeDuration = timedelta(seconds=60)
 
-    def _target_words(self) -> str:  # pragma: no cover - every kind overrides it
-        raise NotImplementedError
+    def _target_words(self) -> str:
+        """What the default name says the action acts on; each kind names its target."""
+        return self.kind
 
     @model_validator(mode="after")
     def _default_name(self) -> "_Action":

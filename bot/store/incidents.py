@@ -86,10 +86,13 @@ class RedisIncidentStore:
             raise errors.StoreError("save_report") from exc
 
     async def report(self, incident_id: str) -> str | None:
+        return await self._get_text(self._k.report(incident_id), op="report")
+
+    async def _get_text(self, key: str, *, op: str) -> str | None:
         try:
-            raw = await self._r.get(self._k.report(incident_id))
+            raw = await self._r.get(key)
         except RedisError as exc:
-            raise errors.StoreError("report") from exc
+            raise errors.StoreError(op) from exc
         if raw is None:
             return None
         return raw.decode() if isinstance(raw, bytes) else raw
@@ -162,13 +165,7 @@ class RedisIncidentStore:
             raise errors.StoreError("append") from exc
 
     async def by_channel(self, channel_id: str) -> str | None:
-        try:
-            raw = await self._r.get(self._k.channel(channel_id))
-        except RedisError as exc:
-            raise errors.StoreError("by_channel") from exc
-        if raw is None:
-            return None
-        return raw.decode() if isinstance(raw, bytes) else raw
+        return await self._get_text(self._k.channel(channel_id), op="by_channel")
 
     async def list_open(self) -> list[Incident]:
         try:

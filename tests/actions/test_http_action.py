@@ -9,14 +9,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from aiohttp import web
 
+from tests.fixtures.probe_context import ctx  # noqa: F401
 from bot.actions import executor
 from bot.actions.models import ActionRefused, HttpPostAction
-from bot.core.clock import ManualClock
-from bot.probes.context import ProbeContext
 from bot.store.embedded import free_port
 
 T0 = datetime(2026, 12, 1, 14, 23, tzinfo=UTC)
@@ -84,12 +82,6 @@ async def breaker():
     server = await Breaker().start()
     yield server
     await server.stop()
-
-
-@pytest.fixture
-async def ctx():
-    async with httpx.AsyncClient() as client:
-        yield ProbeContext(clock=ManualClock(T0), http=client)
 
 
 def post(url: str, **kwargs: Any) -> HttpPostAction:

@@ -6,17 +6,14 @@ import asyncio
 import json
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from aiohttp import web
 
-from bot.core.clock import ManualClock
+from tests.fixtures.probe_context import ctx  # noqa: F401
 from bot.core.probe import FACT_CONNECTION_REFUSED, FACT_HEALTH, FACT_HTTP_STATUS, \
     FACT_LATENCY_MS, ProbeStatus
 from bot.probes import http
-from bot.probes.context import close_cache
 from bot.probes.checks import HttpCheck
-from bot.probes.context import ProbeContext
 from bot.store.embedded import free_port
 
 T0 = datetime(2026, 12, 1, 14, 23, tzinfo=UTC)
@@ -119,14 +116,6 @@ async def site():
     s = await Site().start()
     yield s
     await s.stop()
-
-
-@pytest.fixture
-async def ctx():
-    async with httpx.AsyncClient() as client:
-        context = ProbeContext(clock=ManualClock(T0), http=client)
-        yield context
-        await close_cache(context)
 
 
 def check(url: str, **kw) -> HttpCheck:

@@ -6,25 +6,17 @@ import asyncio
 import struct
 from datetime import UTC, datetime
 
-import httpx
 import psycopg
 import pytest
 
-from bot.core.clock import ManualClock
+from tests.fixtures.probe_context import ctx  # noqa: F401
 from bot.core.probe import FACT_CONNECTION_REFUSED, FACT_CONNECTIONS_USED, FACT_LATENCY_MS, \
     ProbeStatus
 from bot.probes import postgres
 from bot.probes.checks import PostgresCheck
-from bot.probes.context import ProbeContext
 from bot.store.embedded import free_port
 
 T0 = datetime(2026, 12, 1, 14, 23, tzinfo=UTC)
-
-
-@pytest.fixture
-async def ctx():
-    async with httpx.AsyncClient() as client:
-        yield ProbeContext(clock=ManualClock(T0), http=client)
 
 
 def all_text(result) -> str:

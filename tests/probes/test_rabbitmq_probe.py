@@ -13,28 +13,20 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 from aiohttp import web
 
-from bot.core.clock import ManualClock
+from tests.fixtures.probe_context import ctx  # noqa: F401
 from bot.core.probe import FACT_CONNECTION_REFUSED, FACT_CONSUMERS, FACT_LATENCY_MS, \
     FACT_QUEUE_DEPTH, ProbeStatus
 from bot.probes import rabbitmq
 from bot.probes.checks import RabbitmqCheck
-from bot.probes.context import ProbeContext
 from bot.store.embedded import free_port
 
 # Until tests/conftest.py lists "tests.fixtures.rabbitmq" in pytest_plugins.
 from tests.fixtures.rabbitmq import rabbitmq_server  # noqa: F401
 
 T0 = datetime(2026, 12, 1, 14, 23, tzinfo=UTC)
-
-
-@pytest.fixture
-async def ctx():
-    async with httpx.AsyncClient() as client:
-        yield ProbeContext(clock=ManualClock(T0), http=client)
 
 
 @pytest.fixture

@@ -13,16 +13,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 import redis as sync_redis
 
-from bot.core.clock import ManualClock
+from tests.fixtures.probe_context import ctx  # noqa: F401
 from bot.core.probe import FACT_CONNECTION_REFUSED, FACT_CONNECTIONS_USED, FACT_LATENCY_MS, \
     FACT_MEMORY_USED, ProbeStatus
 from bot.probes import redis as redis_probe
 from bot.probes.checks import RedisCheck
-from bot.probes.context import ProbeContext
 from bot.store.embedded import find_redis_server, free_port
 
 T0 = datetime(2026, 12, 1, 14, 23, tzinfo=UTC)
@@ -102,12 +100,6 @@ def memory_filled(limited_redis: LimitedRedis):
 def _memory_ratio(client: sync_redis.Redis) -> float:
     info = client.info("memory")
     return info["used_memory"] / info["maxmemory"]
-
-
-@pytest.fixture
-async def ctx():
-    async with httpx.AsyncClient() as client:
-        yield ProbeContext(clock=ManualClock(T0), http=client)
 
 
 def all_text(result) -> str:

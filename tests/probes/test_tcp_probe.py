@@ -6,23 +6,15 @@ import asyncio
 import socket
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
-from bot.core.clock import ManualClock
+from tests.fixtures.probe_context import ctx  # noqa: F401
 from bot.core.probe import FACT_CONNECTION_REFUSED, FACT_LATENCY_MS, ProbeStatus
 from bot.probes import tcp
 from bot.probes.checks import TcpCheck
-from bot.probes.context import ProbeContext
 from bot.store.embedded import free_port
 
 T0 = datetime(2026, 12, 1, 14, 23, tzinfo=UTC)
-
-
-@pytest.fixture
-async def ctx():
-    async with httpx.AsyncClient() as client:
-        yield ProbeContext(clock=ManualClock(T0), http=client)
 
 
 @pytest.fixture
