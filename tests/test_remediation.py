@@ -103,7 +103,11 @@ async def test_restart_from_the_triage_card_is_guarded_and_verified(runner, slac
     await slack.platform.click(user=BOB, channel=channel.id, message_ts=message.ts,
                                action_id=button["action_id"], value=button["value"])
     view = await eventually(lambda: slack.workspace.latest_view(BOB))
-    assert f"docker restart (timeout 1s) of container checkout-{uid}" in str(view.blocks)
+    assert f"of container checkout-{uid}" in str(view.blocks)
+    # the form is updated with the exact target it will restart: the container's id
+    short_id = container.id[:12]
+    await eventually(lambda: short_id in str(slack.workspace.latest_view(BOB).blocks))
+    view = slack.workspace.latest_view(BOB)
     await slack.platform.submit_view(user=BOB, view_id=view.id, values={})
     healthy = await eventually(lambda: [m for m in slack.workspace.messages(channel.id)
                                         if "checkout healthy again after" in (m.text or "")],

@@ -37,7 +37,7 @@ MAX_FIELD = 2000
 SEVERITY_EMOJI = [":red_circle:", ":large_orange_circle:", ":large_yellow_circle:",
                   ":large_blue_circle:"]
 if TYPE_CHECKING:
-    from bot.core.ports import ActionInfo
+    from bot.core.ports import ActionInfo, PlannedAction
     from bot.render import Templates
 
 Block = dict[str, Any]
@@ -481,11 +481,15 @@ def customer_draft_message(incident: Incident, *, kind: str, text: str) -> Messa
             _button(m.CUSTOMER_BUTTON, ACTION_CUSTOMER, incident.id)]}]}
 
 
-def remediate_modal(incident: Incident, info: "ActionInfo", *, dry_run: bool) -> dict[str, Any]:
+def remediate_modal(incident: Incident, info: "ActionInfo", *, dry_run: bool,
+                    planned: "PlannedAction | None" = None) -> dict[str, Any]:
+    """The confirmation; with `planned`, it names the resolved target (container id, pod)
+    and carries the chosen pod so the confirmation runs exactly what it showed."""
     import json
 
+    description = planned.description if planned is not None else info.description
     blocks_: list[Block] = [{"type": "section", "text": _mrkdwn(m.remediate_modal_text(
-        description=info.description, dry_run=dry_run, service=info.service))}]
+        description=description, dry_run=dry_run, service=info.service))}]
     if info.replicas_max is not None:
         blocks_.append(_input("replicas", m.REPLICAS_LABEL, {
             "type": "number_input", "action_id": "replicas", "is_decimal_allowed": False,
@@ -495,7 +499,9 @@ def remediate_modal(incident: Incident, info: "ActionInfo", *, dry_run: bool) ->
                                                    "action_id": "pod"}, optional=True))
     return {
         "type": "modal", "callback_id": VIEW_REMEDIATE,
-        "private_metadata": json.dumps({"i": incident.id, "s": info.service, "a": info.index}),
+        "private_metadata": json.dumps({"i": incident.id, "s": info.service, "a": info.index,
+                                        **({"pod": planned.params["pod"]} if planned is not None
+                                           and "pod" in planned.params else {})}),
         "title": _plain(m.REMEDIATE_MODAL_TITLE, limit=24),
         "submit": _plain(m.REMEDIATE_DRY_SUBMIT if dry_run else m.REMEDIATE_MODAL_SUBMIT,
                          limit=24),
@@ -518,3 +524,10 @@ def recovery_plan_message(incident: Incident, tiers: list[list[Any]], *,
         {"type": "section", "text": _mrkdwn(text)},
         {"type": "actions", "block_id": "recover_actions", "elements": [
             _button(m.RECOVER_BUTTON, ACTION_RECOVER, value, style="danger")]}]}
+
+
+def refused_modal(text: str) -> dict[str, Any]:
+    return {"type": "modal", "callback_id": VIEW_REMEDIATE + "_refused",
+            "title": _plain(m.REMEDIATE_MODAL_TITLE, limit=24),
+            "close": _plain(m.MODAL_CLOSE, limit=24),
+            "blocks": [{"type": "section", "text": _mrkdwn(text)}]}

@@ -286,15 +286,19 @@ class Listeners:
                   for p in result.problems]
         return "\n".join(lines)
 
-    async def _open_view(self, client, *, trigger_id: str, view: dict[str, Any], respond) -> None:  # noqa: ANN001
+    async def _open_view(self, client, *, trigger_id: str, view: dict[str, Any],
+                         respond) -> str | None:  # noqa: ANN001
+        """Open a modal; its view id, or None (the user was told why)."""
         try:
-            await client.views_open(trigger_id=trigger_id, view=view)
+            response = await client.views_open(trigger_id=trigger_id, view=view)
+            return str(response["view"]["id"])
         except Exception as exc:  # slack_sdk errors: tell the user, never crash the listener
             name = getattr(getattr(exc, "response", None), "get", lambda *_: None)("error")
             log.warning("views.open_failed", error=name or type(exc).__name__)
             text = m.MODAL_EXPIRED if name in {"expired_trigger_id", "invalid_trigger_id"} \
                 else m.render_error(errors.ChatError("views.open", str(name)))
             await respond(**_ephemeral(text), replace_original=False)
+            return None
 
     # ------------------------------------------------------------ buttons
     async def on_ack_button(self, ack, body, respond) -> None:  # noqa: ANN001
@@ -543,9 +547,21 @@ class Listeners:
             return
         assert self.deps.remediator is not None
         dry_run = self.deps.remediator.dry_run or info.dry_run or incident.drill
-        await self._open_view(client, trigger_id=body["trigger_id"],
-                              view=blocks.remediate_modal(incident, info, dry_run=dry_run),
-                              respond=respond)
+        # open at once (the trigger lives 3 s), then show the resolved target
+        view_id = await self._open_view(
+            client, trigger_id=body["trigger_id"],
+            view=blocks.remediate_modal(incident, info, dry_run=dry_run), respond=respond)
+        if view_id is None or info.replicas_max is not None:  # scale: the count is chosen here
+            return
+        try:
+            planned = await self.deps.remediator.plan(info.service, info.index, {})
+            view = blocks.remediate_modal(incident, info, dry_run=dry_run, planned=planned)
+        except errors.WarroomError as exc:
+            view = blocks.refused_modal(m.render_error(exc))
+        try:
+            await client.views_update(view_id=view_id, view=view)
+        except Exception as exc:  # the modal closed meanwhile: nothing to update
+            log.info("remediate.view_update_skipped", error=type(exc).__name__)
 
     async def on_remediate_view(self, ack, body, view, client) -> None:  # noqa: ANN001
         user = body["user"]["id"]
@@ -557,10 +573,12 @@ class Listeners:
             except ValueError:
                 await ack(response_action="errors", errors={"replicas": m.REPLICAS_LABEL})
                 return
+        meta = _meta(view)
         if values.get("pod"):
             params["pod"] = str(values["pod"]).strip()
+        elif isinstance(meta.get("pod"), str):  # the pod the form showed
+            params["pod"] = meta["pod"]
         try:
-            meta = _meta(view)
             cmd = remediate.RemediateInput(actor=user, incident_id=str(meta["i"]),
                                            service=str(meta["s"]), index=int(meta["a"]),
                                            params=params)

@@ -91,3 +91,17 @@ def test_triage_fix_buttons_have_unique_action_ids_within_a_block():
     ids = [e["action_id"] for b in card["blocks"] if b["type"] == "actions"
            for e in b["elements"] if e["action_id"].startswith("incident_remediate")]
     assert ids == ["incident_remediate:0", "incident_remediate:1", "incident_remediate:2"]
+
+
+def test_confirmation_names_the_planned_pod_and_carries_it_to_the_submission():
+    import json
+
+    from bot.core.ports import ActionInfo, PlannedAction
+
+    info = ActionInfo(service="checkout", index=0, name="delete a pod", kind="kubernetes_delete_pod",
+                      description="kubectl delete pod <one of app=checkout> -n shop")
+    planned = PlannedAction(description="kubectl delete pod checkout-7d9f-x2 -n shop",
+                            params={"pod": "checkout-7d9f-x2"})
+    view = blocks.remediate_modal(incident(), info, dry_run=False, planned=planned)
+    assert "checkout-7d9f-x2" in str(view["blocks"][0])
+    assert json.loads(view["private_metadata"])["pod"] == "checkout-7d9f-x2"
