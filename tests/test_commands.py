@@ -93,7 +93,7 @@ async def test_assign_gives_a_role_invites_them_and_rejects_unknown_roles(bot, s
     reply = (await say(slack, channel.id, "assign tech_lead <@U0CAROL|carol>")).ack
     assert "<@U0CAROL> is now tech lead" in reply["text"]
     await card_shows(slack, channel, "tech lead: <@U0CAROL>")
-    assert CAROL in slack.workspace.members(channel.id)
+    await eventually(lambda: CAROL in slack.workspace.members(channel.id))  # invited after the reply
     bad = (await say(slack, channel.id, "assign janitor <@U0CAROL>")).ack
     assert "`janitor` is not a role" in bad["text"] and "comms_lead" in bad["text"]
     assert "janitor" not in (await bot.store.get(ID)).roles

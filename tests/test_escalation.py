@@ -133,6 +133,7 @@ async def test_acknowledge_stops_the_ladder_and_acknowledges_the_page(ladder_bot
     clock.advance(timedelta(hours=3))
     await ladder_bot.timer_loop.run_once()
     assert not notices(slack, channel, "VP Engineering")
+    await ladder_bot.war_room.drain()  # the PagerDuty acknowledge runs after the reply
     actions = [b["event_action"] for b in receiver["pagerduty"]]
     assert actions == ["trigger", "acknowledge"]
     assert {b["dedup_key"] for b in receiver["pagerduty"]} == {ID}
